@@ -1,0 +1,57 @@
+"""The application factory: one FastAPI app serving the JSON API and the back-office pages.
+
+Workers are stateless: everything lives in the database (sessions, idempotency keys, outbox),
+so ``onestore serve --workers N`` can run any number of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from onestore import __version__
+from onestore.api import problems, system
+from onestore.db.database import Database
+from onestore.events.bus import InProcessBus
+
+WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+def create_app(db: Database | None = None) -> FastAPI:
+    db = db or Database()
+    app = FastAPI(
+        title="onestore",
+        version=__version__,
+        summary="Unified commerce: one customer, one inventory, one order for every channel.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.db = db
+    if not db.settings.event_bus_url:
+        # No external bus: deliver committed outbox events to in-process subscribers.
+        app.state.bus = InProcessBus(db)
+        db.on_events_committed(app.state.bus.drain)
+    problems.install(app)
+    system.install_metrics(app)
+    app.include_router(system.router)
+    _include_contexts(app)
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
+    return app
+
+
+def _include_contexts(app: FastAPI) -> None:
+    """Each context contributes its router; add new contexts here."""
+    from onestore.auth.api import router as auth_router
+    from onestore.auth.api import staff_router
+    from onestore.catalog.api import router as catalog_router
+    from onestore.web.routes import router as web_router
+
+    app.include_router(auth_router)
+    app.include_router(staff_router)
+    app.include_router(catalog_router)
+    app.include_router(web_router)

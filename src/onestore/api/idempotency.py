@@ -1,0 +1,68 @@
+"""Run a client-retryable write exactly once per ``Idempotency-Key``.
+
+See ``onestore.db.idempotency`` for the rules. A replayed response carries
+``Idempotent-Replayed: true`` and is byte-identical to the first one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import Response
+
+from onestore.api.problems import PROBLEM_JSON, dumps, error_body
+from onestore.auth.model import Principal
+from onestore.db import idempotency
+from onestore.db.database import Database
+from onestore.db.uow import UnitOfWork
+from onestore.kernel.errors import IdempotencyKeyMissing, OnestoreError
+
+HEADER = "Idempotency-Key"
+
+
+def run_idempotent(
+    request: Request,
+    db: Database,
+    principal: Principal,
+    payload: Any,
+    action: Callable[[UnitOfWork], tuple[int, Any]],
+) -> Response:
+    """Claim the key, run ``action`` in a unit of work, store and return its response.
+
+    ``action`` returns (status, body); it must not commit — this function commits after
+    storing the response in the same transaction.
+    """
+    key = request.headers.get(HEADER)
+    if key is None:
+        raise IdempotencyKeyMissing(f"send an {HEADER} header so this write can be retried safely")
+    route = request.scope.get("route")
+    operation = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    scope = f"{principal.scope_key}|{operation}"
+    claimed = idempotency.claim(db, scope, key, idempotency.request_hash(jsonable_encoder(payload)))
+    if isinstance(claimed, idempotency.StoredResponse):
+        return Response(
+            claimed.body,
+            status_code=claimed.status,
+            media_type=PROBLEM_JSON if claimed.status >= 400 else "application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        with db.uow() as uow:
+            status, body = action(uow)
+            text = dumps(jsonable_encoder(body))
+            idempotency.complete(uow, claimed, status, text)
+            uow.commit()
+    except OnestoreError as err:
+        # The business change rolled back; remember the answer so a retry gets the same one.
+        text = dumps(error_body(err, request.url.path))
+        with db.uow() as uow:
+            idempotency.complete(uow, claimed, err.status, text)
+            uow.commit()
+        raise
+    except BaseException:
+        idempotency.release(db, claimed)
+        raise
+    return Response(text, status_code=status, media_type="application/json")

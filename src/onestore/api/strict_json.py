@@ -1,0 +1,98 @@
+"""Strict JSON request bodies for every route.
+
+Python's ``json`` accepts ``NaN`` and ``Infinity`` and turns ``0.1`` into a float; for a
+commerce API both are wrong. Every JSON body is parsed here first: numbers with a fraction
+become ``Decimal`` (so money fields can tell a JSON number from a decimal string and refuse
+it), NaN/Infinity, duplicate keys, nesting deeper than 32 and bodies over the size limit are
+refused with a problem that says which rule was broken.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+from onestore.kernel.errors import MalformedRequest, PayloadTooLarge
+
+MAX_DEPTH = 32
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedRequest(f"{name} is not allowed in JSON; send a finite number")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedRequest(f"duplicate key {key!r} in JSON object")
+        result[key] = value
+    return result
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, dict):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest
+
+
+def parse_strict(raw: bytes) -> Any:
+    try:
+        value = json.loads(
+            raw,
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_no_duplicates,
+        )
+    except RecursionError:
+        raise MalformedRequest(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedRequest(f"body is not valid JSON: {exc}") from None
+    if _depth(value) > MAX_DEPTH:
+        raise MalformedRequest(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+async def read_body_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class StrictJSONRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+                limit = request.app.state.db.settings.max_body_bytes
+                body = await read_body_capped(request, limit)
+                request._body = body
+                if body and _is_json(request.headers.get("content-type", "application/json")):
+                    request._json = parse_strict(body)
+            return await original(request)
+
+        return handler

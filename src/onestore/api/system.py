@@ -1,0 +1,96 @@
+"""Operational endpoints: health, Prometheus metrics, OpenAPI and its docs page.
+
+The docs page uses Swagger UI from the ``swagger-ui-bundle-v2`` package, served from this
+process, so nothing loads from a CDN.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from sqlalchemy import text
+
+from onestore.api.security import get_db, public
+from onestore.api.strict_json import StrictJSONRoute
+from onestore.db.migrate import current_revision
+
+REQUESTS = Counter(
+    "onestore_http_requests_total", "HTTP requests", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "onestore_http_request_duration_seconds", "HTTP request latency", ["method", "route"]
+)
+
+router = APIRouter(route_class=StrictJSONRoute, tags=["system"])
+
+
+@router.get("/health", dependencies=[Depends(public)])
+def health(request: Request) -> JSONResponse:
+    """Liveness and readiness: the database answers and its schema revision."""
+    db = get_db(request)
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        revision = current_revision(db.engine)
+    except Exception as exc:  # the point of a health check is to report, not raise
+        return JSONResponse(
+            {"status": "unavailable", "database": db.dialect, "error": type(exc).__name__},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "database": db.dialect, "schema_revision": revision})
+
+
+@router.get("/metrics", dependencies=[Depends(public)], include_in_schema=False)
+def metrics() -> Response:
+    """Prometheus text format; aggregates all workers when PROMETHEUS_MULTIPROC_DIR is set."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry = DEFAULT_REGISTRY
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/openapi.json", dependencies=[Depends(public)], include_in_schema=False)
+def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/docs", dependencies=[Depends(public)], include_in_schema=False)
+def docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="onestore API",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="/static/swagger/favicon-32x32.png",
+    )
+
+
+def install_metrics(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Any]]
+    ) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, template, str(response.status_code)).inc()
+        return response

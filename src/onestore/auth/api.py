@@ -1,0 +1,136 @@
+"""Auth API: exchange a password for a token, see who you are, manage staff users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import select
+
+from onestore.api.idempotency import run_idempotent
+from onestore.api.security import authenticated, get_db, public, require
+from onestore.api.strict_json import StrictJSONRoute
+from onestore.auth import service
+from onestore.auth.model import (
+    CUSTOMER_PERMISSIONS,
+    ROLE_PERMISSIONS,
+    Grant,
+    Permission,
+    Principal,
+    PrincipalKind,
+)
+from onestore.auth.schemas import (
+    GrantOut,
+    PrincipalOut,
+    StaffUserIn,
+    StaffUserOut,
+    TokenOut,
+    TokenRequest,
+)
+from onestore.auth.tables import role_assignments, staff_users
+from onestore.db.uow import UnitOfWork
+from onestore.kernel.errors import OnestoreError
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=StrictJSONRoute)
+
+
+@router.post("/tokens", status_code=201, dependencies=[Depends(public)])
+def create_token(body: TokenRequest, request: Request) -> TokenOut:
+    """Sign in with a staff username and password; returns a bearer token (shown once)."""
+    db = get_db(request)
+    with db.uow() as uow:
+        try:
+            result = service.authenticate_staff(uow, db.settings, body.username, body.password)
+        except OnestoreError:
+            uow.commit()  # the failure counter must stick
+            raise
+        issued = service.issue_token(uow, PrincipalKind.STAFF, result.user_id, body.name)
+        uow.commit()
+    return TokenOut(id=issued.id, token=issued.token)
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=204,
+    dependencies=[Depends(require(Permission.TOKENS_MANAGE_OWN))],
+)
+def revoke_token(token_id: str, request: Request) -> Response:
+    """Revoke one of your own tokens."""
+    db = get_db(request)
+    principal: Principal = request.state.principal
+    with db.uow() as uow:
+        service.revoke_token(uow, principal, token_id)
+        uow.commit()
+    return Response(status_code=204)
+
+
+@router.get("/me")
+def me(principal: Principal = Depends(authenticated)) -> PrincipalOut:
+    """The caller, their role grants and the permissions those give."""
+    if principal.kind is PrincipalKind.CUSTOMER:
+        perms = sorted(p.value for p in CUSTOMER_PERMISSIONS)
+    else:
+        perms = sorted({p.value for g in principal.grants for p in ROLE_PERMISSIONS[g.role]})
+    return PrincipalOut(
+        kind=principal.kind.value,
+        id=principal.id,
+        name=principal.name,
+        grants=[GrantOut(role=g.role, location_id=g.location_id) for g in principal.grants],
+        permissions=perms,
+    )
+
+
+staff_router = APIRouter(prefix="/api/v1/staff", tags=["auth"], route_class=StrictJSONRoute)
+
+
+def _staff_out(uow: UnitOfWork, user_id: str) -> dict[str, Any]:
+    user = uow.conn.execute(select(staff_users).where(staff_users.c.id == user_id)).one()
+    grants = uow.conn.execute(
+        select(role_assignments.c.role, role_assignments.c.location_id)
+        .where(role_assignments.c.user_id == user_id)
+        .order_by(role_assignments.c.role)
+    )
+    return StaffUserOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        is_active=user.is_active,
+        created_at=user.created_at,
+        grants=[GrantOut(role=g.role, location_id=g.location_id) for g in grants],
+    ).model_dump(mode="json")
+
+
+@staff_router.get("", dependencies=[Depends(require(Permission.USERS_READ))])
+def list_staff(request: Request) -> list[StaffUserOut]:
+    db = get_db(request)
+    with db.uow(readonly=True) as uow:
+        ids = uow.conn.execute(select(staff_users.c.id).order_by(staff_users.c.username))
+        return [StaffUserOut.model_validate(_staff_out(uow, i)) for (i,) in ids]
+
+
+@staff_router.post(
+    "",
+    status_code=201,
+    response_model=StaffUserOut,
+    responses={201: {"model": StaffUserOut}},
+)
+def create_staff(
+    body: StaffUserIn,
+    request: Request,
+    principal: Principal = Depends(require(Permission.USERS_MANAGE)),
+) -> Response:
+    """Create a staff user with role grants. Needs an ``Idempotency-Key`` header."""
+    db = get_db(request)
+
+    def action(uow: UnitOfWork) -> tuple[int, Any]:
+        user_id = service.create_staff_user(
+            uow,
+            username=body.username,
+            display_name=body.display_name,
+            password=body.password,
+            grants=[Grant(g.role, g.location_id) for g in body.grants],
+        )
+        return 201, _staff_out(uow, user_id)
+
+    # Only a SHA-256 of the canonical body is kept with the key, never the password itself.
+    return run_idempotent(request, db, principal, body.model_dump(mode="json"), action)

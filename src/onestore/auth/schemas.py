@@ -1,0 +1,58 @@
+"""Request and response bodies of the auth API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from onestore.auth.model import Role
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenRequest(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="api", min_length=1, max_length=100)
+
+
+class TokenOut(BaseModel):
+    id: str
+    token: str = Field(description="Shown once. Send as 'Authorization: Bearer <token>'.")
+
+
+class GrantIn(Strict):
+    role: Role
+    location_id: str | None = Field(default=None, max_length=26)
+
+
+class StaffUserIn(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    display_name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=10, max_length=200)
+    grants: list[GrantIn] = Field(min_length=1, max_length=50)
+
+
+class GrantOut(BaseModel):
+    role: Role
+    location_id: str | None
+
+
+class PrincipalOut(BaseModel):
+    kind: str
+    id: str
+    name: str
+    grants: list[GrantOut]
+    permissions: list[str]
+
+
+class StaffUserOut(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    is_active: bool
+    created_at: datetime
+    grants: list[GrantOut]

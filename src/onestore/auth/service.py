@@ -1,0 +1,303 @@
+"""Auth use cases: staff users, password login with lockout, API tokens, page sessions.
+
+Secrets never touch the database in clear: passwords are Argon2id hashes, API tokens and
+session ids are stored as SHA-256 digests (they are long random values, so a fast hash is
+enough and lets us look them up by index).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from onestore.auth.model import Grant, Principal, PrincipalKind, Role
+from onestore.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from onestore.auth.tables import (
+    api_tokens,
+    customer_accounts,
+    role_assignments,
+    staff_users,
+    web_sessions,
+)
+from onestore.db.uow import UnitOfWork
+from onestore.kernel.clock import as_utc
+from onestore.kernel.errors import (
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+    ValidationFailed,
+)
+from onestore.kernel.ids import new_id
+from onestore.settings import Settings
+
+TOKEN_PREFIX = "ost_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed.on("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 200:
+        raise ValidationFailed.on("password", "must be at most 200 characters")
+
+
+# -- staff users -----------------------------------------------------------------------------
+def create_staff_user(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    grants: list[Grant],
+    user_id: str | None = None,
+) -> str:
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise ValidationFailed.on("username", "use 1-64 letters, digits, '.', '-' or '_'")
+    _check_password_strength(password)
+    exists = uow.conn.execute(select(staff_users.c.id).where(staff_users.c.username == username))
+    if exists.first() is not None:
+        raise Conflict(f"username {username!r} is taken", errors=[])
+    user_id = user_id or new_id()
+    uow.conn.execute(
+        staff_users.insert().values(
+            id=user_id,
+            username=username,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            is_active=True,
+            failed_logins=0,
+            created_at=uow.now(),
+        )
+    )
+    for grant in grants:
+        uow.conn.execute(
+            role_assignments.insert().values(
+                id=new_id(), user_id=user_id, role=grant.role.value, location_id=grant.location_id
+            )
+        )
+    return user_id
+
+
+def staff_principal(uow: UnitOfWork, user_id: str) -> Principal | None:
+    user = uow.conn.execute(
+        select(staff_users.c.id, staff_users.c.display_name, staff_users.c.is_active).where(
+            staff_users.c.id == user_id
+        )
+    ).first()
+    if user is None or not user.is_active:
+        return None
+    rows = uow.conn.execute(
+        select(role_assignments.c.role, role_assignments.c.location_id)
+        .where(role_assignments.c.user_id == user_id)
+        .order_by(role_assignments.c.role, role_assignments.c.location_id)
+    )
+    grants = tuple(Grant(Role(r.role), r.location_id) for r in rows)
+    return Principal(PrincipalKind.STAFF, user.id, user.display_name, grants)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    user_id: str
+
+
+def authenticate_staff(
+    uow: UnitOfWork, settings: Settings, username: str, password: str
+) -> LoginResult:
+    """Check a password, counting failures; the 10th failure locks the account for 30 min.
+
+    The failure counter is bumped with a single UPDATE so concurrent guesses cannot slip past
+    the limit. The caller must commit even on failure (the count has to stick), which is why a
+    failed login raises only after the counter is written: see ``web``/``api`` login handlers.
+    """
+    now = uow.now()
+    row = uow.conn.execute(
+        select(staff_users).where(staff_users.c.username == username.strip().lower())
+    ).first()
+    if row is not None and row.locked_until is not None and as_utc(row.locked_until) > now:
+        retry = int((as_utc(row.locked_until) - now).total_seconds()) + 1
+        raise TooManyAttempts("account locked after repeated failed logins", retry_after=retry)
+    ok = verify_password(row.password_hash if row else None, password)
+    if row is None or not ok or not row.is_active:
+        if row is not None:
+            failures = row.failed_logins + 1
+            locked = (
+                now + timedelta(minutes=settings.login_lockout_minutes)
+                if failures >= settings.login_max_failures
+                else None
+            )
+            uow.conn.execute(
+                update(staff_users)
+                .where(staff_users.c.id == row.id)
+                .values(
+                    failed_logins=0 if locked else staff_users.c.failed_logins + 1,
+                    locked_until=locked,
+                )
+            )
+        raise NotAuthenticated("wrong username or password")
+    uow.conn.execute(
+        update(staff_users)
+        .where(staff_users.c.id == row.id)
+        .values(failed_logins=0, locked_until=None)
+    )
+    return LoginResult(user_id=row.id)
+
+
+# -- customers ---------------------------------------------------------------------------------
+def create_customer_account(uow: UnitOfWork, *, email: str, password: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ValidationFailed.on("email", "must be an email address")
+    _check_password_strength(password)
+    if uow.conn.execute(
+        select(customer_accounts.c.id).where(customer_accounts.c.email == email)
+    ).first():
+        raise Conflict("an account with this email exists")
+    account_id = new_id()
+    uow.conn.execute(
+        customer_accounts.insert().values(
+            id=account_id,
+            email=email,
+            password_hash=hash_password(password),
+            is_active=True,
+            failed_logins=0,
+            created_at=uow.now(),
+        )
+    )
+    return account_id
+
+
+def customer_principal(uow: UnitOfWork, account_id: str) -> Principal | None:
+    row = uow.conn.execute(
+        select(customer_accounts.c.email, customer_accounts.c.is_active).where(
+            customer_accounts.c.id == account_id
+        )
+    ).first()
+    if row is None or not row.is_active:
+        return None
+    return Principal(PrincipalKind.CUSTOMER, account_id, row.email)
+
+
+# -- API tokens --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    id: str
+    token: str  # shown once; only its digest is stored
+
+
+def issue_token(
+    uow: UnitOfWork,
+    principal_kind: PrincipalKind,
+    principal_id: str,
+    name: str,
+    *,
+    expires_at: datetime | None = None,
+) -> IssuedToken:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = new_id()
+    uow.conn.execute(
+        api_tokens.insert().values(
+            id=token_id,
+            principal_kind=principal_kind.value,
+            principal_id=principal_id,
+            name=name,
+            token_hash=_digest(token),
+            created_at=uow.now(),
+            expires_at=expires_at,
+        )
+    )
+    return IssuedToken(token_id, token)
+
+
+def revoke_token(uow: UnitOfWork, principal: Principal, token_id: str) -> None:
+    result = uow.conn.execute(
+        update(api_tokens)
+        .where(
+            api_tokens.c.id == token_id,
+            api_tokens.c.principal_id == principal.id,
+            api_tokens.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=uow.now())
+    )
+    if result.rowcount == 0:
+        raise NotFound(f"no active token {token_id}")
+
+
+def principal_for_token(uow: UnitOfWork, token: str) -> Principal | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = uow.conn.execute(
+        select(api_tokens).where(api_tokens.c.token_hash == _digest(token))
+    ).first()
+    now = uow.now()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and as_utc(row.expires_at) <= now:
+        return None
+    if row.principal_kind == PrincipalKind.STAFF.value:
+        return staff_principal(uow, row.principal_id)
+    return customer_principal(uow, row.principal_id)
+
+
+# -- page sessions -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PageSession:
+    session_id: str  # the cookie value; only its digest is stored
+    user_id: str
+    csrf_token: str
+
+
+def start_session(uow: UnitOfWork, user_id: str) -> PageSession:
+    session_id = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    now = uow.now()
+    uow.conn.execute(
+        web_sessions.insert().values(
+            id_hash=_digest(session_id),
+            user_id=user_id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    return PageSession(session_id, user_id, csrf)
+
+
+def resume_session(uow: UnitOfWork, settings: Settings, session_id: str) -> PageSession | None:
+    """Return the live session for a cookie and mark it seen; expired or ended gives None."""
+    if not session_id or len(session_id) > 100:
+        return None
+    row = uow.conn.execute(
+        select(web_sessions).where(web_sessions.c.id_hash == _digest(session_id))
+    ).first()
+    if row is None or row.ended_at is not None:
+        return None
+    now = uow.now()
+    idle = now - as_utc(row.last_seen_at)
+    age = now - as_utc(row.created_at)
+    if idle > timedelta(minutes=settings.session_idle_minutes) or age > timedelta(
+        hours=settings.session_max_hours
+    ):
+        return None
+    uow.conn.execute(
+        update(web_sessions)
+        .where(web_sessions.c.id_hash == row.id_hash)
+        .values(last_seen_at=now)
+    )
+    return PageSession(session_id, row.user_id, row.csrf_token)
+
+
+def end_session(uow: UnitOfWork, session_id: str) -> None:
+    uow.conn.execute(
+        update(web_sessions)
+        .where(web_sessions.c.id_hash == _digest(session_id), web_sessions.c.ended_at.is_(None))
+        .values(ended_at=uow.now())
+    )

@@ -1,0 +1,1 @@
+"""Engine, unit of work, shared tables (outbox, idempotency keys) and Alembic migrations."""

@@ -1,0 +1,88 @@
+"""Create engines that behave correctly on both SQLite and PostgreSQL.
+
+SQLite: WAL so readers never block the writer, ``synchronous=FULL`` so a committed sale survives
+power loss, a busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for write transactions so
+two writers queue on the lock up front instead of failing with "database is locked" when one
+upgrades from reader to writer. Read-only units of work use a deferred ``BEGIN``.
+
+PostgreSQL: psycopg 3, a pool, and ``lock_timeout``/``statement_timeout`` on every connection so
+a stuck lock becomes a clear error rather than a hung request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from onestore.settings import Settings, get_settings
+
+BEGIN_MODE = "onestore_sqlite_begin"
+"""Execution option on a connection: "IMMEDIATE" (default, writes) or "DEFERRED" (reads)."""
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def dialect_of(url: str) -> str:
+    return make_url(normalize_url(url)).get_backend_name()
+
+
+def make_engine(url: str | None = None, settings: Settings | None = None) -> Engine:
+    settings = settings or get_settings()
+    url = normalize_url(url or settings.database_url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, settings)
+    if backend == "postgresql":
+        return _postgres_engine(url, settings)
+    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def _sqlite_engine(url: str, settings: Settings) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=FULL",
+            "PRAGMA foreign_keys=ON",
+            f"PRAGMA busy_timeout={settings.sqlite_busy_timeout_ms}",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: str, settings: Settings) -> Engine:
+    options = (
+        f"-c lock_timeout={settings.db_lock_timeout_ms} "
+        f"-c statement_timeout={settings.db_statement_timeout_ms} "
+        "-c idle_in_transaction_session_timeout=60000"
+    )
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": options},
+    )

@@ -1,0 +1,180 @@
+"""The idempotency-key store (IETF draft-ietf-httpapi-idempotency-key-header, Stripe's rules).
+
+A key is scoped to caller + operation, so two callers can never read each other's stored
+responses. The flow for one request:
+
+1. ``claim`` in its own short transaction: insert the key as *in flight* (or find it).
+   Same key, other body → :class:`IdempotencyKeyReused` (422); still in flight →
+   :class:`IdempotencyInFlight` (409); completed → the stored response is replayed.
+2. The business transaction runs and calls ``complete`` **in that same transaction**, so the
+   stored response exists if and only if the business change committed.
+3. If the business transaction fails with an expected error, the error response is stored
+   (a retry gets the same answer); if it crashes, ``release`` frees the key: nothing
+   committed, so running again is safe.
+
+A claim whose worker died before finishing holds the key only until ``locked_until``; after
+that the next retry may take it over — safe for the same reason as step 3.
+Keys are kept at least 24 h (``purge`` removes older ones; a reused key then runs anew).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from onestore.db.database import Database
+from onestore.db.tables import idempotency_keys
+from onestore.db.uow import UnitOfWork
+from onestore.kernel.clock import as_utc
+from onestore.kernel.errors import (
+    IdempotencyInFlight,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+)
+
+IN_FLIGHT = "in_flight"
+COMPLETED = "completed"
+LEASE = timedelta(seconds=60)
+MAX_KEY_LENGTH = 255
+
+
+def validate_key(key: str) -> str:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise IdempotencyKeyInvalid(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters")
+    if not key.isascii() or not key.isprintable():
+        raise IdempotencyKeyInvalid("Idempotency-Key must be printable ASCII characters")
+    return key
+
+
+def request_hash(payload: Any) -> str:
+    """Hash of the canonical JSON of the request, so key order and spacing do not matter."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    scope: str
+    key: str
+
+
+def claim(db: Database, scope: str, key: str, digest: str) -> Claim | StoredResponse:
+    """Take the key for this request, or return the response stored for it."""
+    validate_key(key)
+    now = db.clock.now()
+    with db.uow() as uow:
+        row = _find(uow, scope, key)
+        if row is None:
+            try:
+                uow.conn.execute(
+                    idempotency_keys.insert().values(
+                        scope=scope,
+                        key=key,
+                        request_hash=digest,
+                        state=IN_FLIGHT,
+                        created_at=now,
+                        locked_until=now + LEASE,
+                    )
+                )
+                uow.commit()
+                return Claim(scope, key)
+            except IntegrityError:
+                uow.rollback()
+        else:
+            outcome = _decide(uow, row, digest, now)
+            uow.commit()
+            return outcome
+    # Lost an insert race to a concurrent request with the same key: look again.
+    with db.uow() as uow:
+        row = _find(uow, scope, key)
+        if row is None:  # pragma: no cover - the winner rolled back and released; retry once
+            raise IdempotencyInFlight("a request with this key is in flight; retry shortly")
+        outcome = _decide(uow, row, digest, now)
+        uow.commit()
+        return outcome
+
+
+def _find(uow: UnitOfWork, scope: str, key: str) -> Any:
+    return uow.conn.execute(
+        select(idempotency_keys).where(
+            idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+        )
+    ).first()
+
+
+def _decide(uow: UnitOfWork, row: Any, digest: str, now: datetime) -> Claim | StoredResponse:
+    if row.request_hash != digest:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used with a different request body"
+        )
+    if row.state == COMPLETED:
+        return StoredResponse(row.response_status, row.response_body)
+    if as_utc(row.locked_until) > now:
+        raise IdempotencyInFlight("a request with this Idempotency-Key is still in flight")
+    # The earlier worker died mid-request (its transaction rolled back): take the key over.
+    taken = uow.conn.execute(
+        update(idempotency_keys)
+        .where(
+            and_(
+                idempotency_keys.c.id == row.id,
+                idempotency_keys.c.state == IN_FLIGHT,
+                idempotency_keys.c.locked_until == row.locked_until,
+            )
+        )
+        .values(locked_until=now + LEASE)
+    )
+    if taken.rowcount != 1:
+        raise IdempotencyInFlight("a request with this Idempotency-Key is still in flight")
+    return Claim(row.scope, row.key)
+
+
+def complete(uow: UnitOfWork, claimed: Claim, status: int, body: str) -> None:
+    """Store the response in the caller's (business) transaction."""
+    uow.conn.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.scope == claimed.scope, idempotency_keys.c.key == claimed.key)
+        .values(
+            state=COMPLETED,
+            response_status=status,
+            response_body=body,
+            completed_at=uow.now(),
+        )
+    )
+
+
+def release(db: Database, claimed: Claim) -> None:
+    """Forget an in-flight claim whose request failed without committing anything."""
+    with db.uow() as uow:
+        uow.conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.scope == claimed.scope,
+                idempotency_keys.c.key == claimed.key,
+                idempotency_keys.c.state == IN_FLIGHT,
+            )
+        )
+        uow.commit()
+
+
+def purge(db: Database, retention: timedelta) -> int:
+    """Delete keys older than ``retention`` (never less than 24 h). Returns how many."""
+    if retention < timedelta(hours=24):
+        raise ValueError("idempotency keys must be kept at least 24 hours")
+    cutoff = db.clock.now() - retention
+    with db.uow() as uow:
+        result = uow.conn.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff)
+        )
+        uow.commit()
+        return int(result.rowcount)

@@ -1,0 +1,105 @@
+"""The unit of work: one transaction per use case, rolled back unless committed.
+
+Services receive a ``UnitOfWork`` and use ``uow.conn`` (SQLAlchemy Core) for their queries and
+``uow.emit`` for events. Events go to the outbox table inside the same transaction, so they are
+published if and only if the change committed. After a commit, hooks registered with
+``after_commit`` run (e.g. in-process event delivery); they never run after a rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from onestore.db.engine import BEGIN_MODE
+from onestore.db.tables import outbox
+from onestore.kernel.clock import Clock
+from onestore.kernel.events import DomainEvent
+from onestore.kernel.ids import new_id
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        readonly: bool = False,
+        on_events_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self.clock = clock
+        self._readonly = readonly
+        self._on_events_committed = on_events_committed
+        self._conn: Connection | None = None
+        self._committed = False
+        self._emitted = 0
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("UnitOfWork used outside its 'with' block")
+        return self._conn
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def __enter__(self) -> Self:
+        conn = self._engine.connect()
+        if self._readonly:
+            conn = conn.execution_options(**{BEGIN_MODE: "DEFERRED"})
+        conn.begin()
+        self._conn = conn
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self.conn
+        try:
+            if not self._committed and conn.in_transaction():
+                conn.rollback()
+        finally:
+            conn.close()
+            self._conn = None
+        if self._committed and exc_type is None:
+            for hook in self._after_commit:
+                hook()
+            if self._emitted and self._on_events_committed is not None:
+                self._on_events_committed()
+
+    def emit(self, event: DomainEvent) -> str:
+        """Append ``event`` to the outbox in this transaction; returns the event id."""
+        if self._readonly:
+            raise RuntimeError("a read-only unit of work cannot emit events")
+        event_id = new_id()
+        self.conn.execute(
+            outbox.insert().values(
+                id=event_id,
+                event_type=event.event_type,
+                aggregate_type=event.aggregate_type,
+                aggregate_id=event.aggregate_id,
+                payload=event.payload,
+                occurred_at=self.now(),
+            )
+        )
+        self._emitted += 1
+        return event_id
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        self._after_commit.append(hook)
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        self.conn.rollback()

@@ -1,0 +1,102 @@
+"""Test rig: every DB test runs on SQLite, and also on PostgreSQL when
+``ONESTORE_TEST_DATABASE_URL`` is set (CI sets it).
+
+The schema is built by the real Alembic migrations once per session and backend; each test
+then starts from empty tables (a copied SQLite file; TRUNCATE on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from onestore.db.database import Database
+from onestore.db.engine import make_engine, normalize_url
+from onestore.db.metadata import all_tables
+from onestore.db.migrate import upgrade
+from onestore.kernel.clock import FrozenClock
+from onestore.settings import Settings
+
+PG_URL = os.environ.get("ONESTORE_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    assert PG_URL is not None
+    base = make_url(normalize_url(PG_URL))
+    name = f"{base.database or 'onestore_test'}_{_worker()}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in all_tables().sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database for this test; its URL."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "onestore.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    engine: Engine = request.getfixturevalue("pg_engine")
+    _truncate(engine)
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url)
+
+
+@pytest.fixture
+def db(db_url: str, settings: Settings, clock: FrozenClock, request: pytest.FixtureRequest) -> Iterator[Database]:
+    if db_url.startswith("postgresql"):
+        engine: Engine = request.getfixturevalue("pg_engine")
+        database = Database(settings=settings, clock=clock, engine=engine)
+        yield database
+        return
+    database = Database(db_url, settings=settings, clock=clock)
+    yield database
+    database.dispose()
