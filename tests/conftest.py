@@ -100,3 +100,49 @@ def db(db_url: str, settings: Settings, clock: FrozenClock, request: pytest.Fixt
     database = Database(db_url, settings=settings, clock=clock)
     yield database
     database.dispose()
+
+
+# -- API fixtures -------------------------------------------------------------------------------
+@pytest.fixture
+def app(db: Database):  # noqa: ANN201 - FastAPI
+    from onestore.api.app import create_app
+
+    return create_app(db)
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_staff(db: Database):  # noqa: ANN201
+    """``make_staff(role, location_id=None) -> (user_id, bearer_headers)``: a staff user with a token."""
+    from onestore.auth import service as auth_service
+    from onestore.auth.model import Grant, PrincipalKind, Role
+
+    counter = iter(range(1, 10_000))
+
+    def _make(role: str, location_id: str | None = None) -> tuple[str, dict[str, str]]:
+        n = next(counter)
+        with db.uow() as uow:
+            user_id = auth_service.create_staff_user(
+                uow,
+                username=f"{role}{n}",
+                display_name=f"{role.title()} {n}",
+                password="correct horse battery",
+                grants=[Grant(Role(role), location_id)],
+            )
+            issued = auth_service.issue_token(uow, PrincipalKind.STAFF, user_id, "test")
+            uow.commit()
+        return user_id, {"Authorization": f"Bearer {issued.token}"}
+
+    return _make
+
+
+@pytest.fixture
+def admin_headers(make_staff) -> dict[str, str]:  # noqa: ANN001
+    return make_staff("admin")[1]
