@@ -91,7 +91,9 @@ def settings(db_url: str) -> Settings:
 
 
 @pytest.fixture
-def db(db_url: str, settings: Settings, clock: FrozenClock, request: pytest.FixtureRequest) -> Iterator[Database]:
+def db(
+    db_url: str, settings: Settings, clock: FrozenClock, request: pytest.FixtureRequest
+) -> Iterator[Database]:
     if db_url.startswith("postgresql"):
         engine: Engine = request.getfixturevalue("pg_engine")
         database = Database(settings=settings, clock=clock, engine=engine)
@@ -104,14 +106,14 @@ def db(db_url: str, settings: Settings, clock: FrozenClock, request: pytest.Fixt
 
 # -- API fixtures -------------------------------------------------------------------------------
 @pytest.fixture
-def app(db: Database):  # noqa: ANN201 - FastAPI
+def app(db: Database):
     from onestore.api.app import create_app
 
     return create_app(db)
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     from fastapi.testclient import TestClient
 
     with TestClient(app, raise_server_exceptions=False) as test_client:
@@ -119,8 +121,8 @@ def client(app):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def make_staff(db: Database):  # noqa: ANN201
-    """``make_staff(role, location_id=None) -> (user_id, bearer_headers)``: a staff user with a token."""
+def make_staff(db: Database):
+    """``make_staff(role, location_id=None) -> (user_id, bearer_headers)``: staff with a token."""
     from onestore.auth import service as auth_service
     from onestore.auth.model import Grant, PrincipalKind, Role
 
@@ -144,5 +146,5 @@ def make_staff(db: Database):  # noqa: ANN201
 
 
 @pytest.fixture
-def admin_headers(make_staff) -> dict[str, str]:  # noqa: ANN001
+def admin_headers(make_staff) -> dict[str, str]:
     return make_staff("admin")[1]

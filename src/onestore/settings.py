@@ -18,7 +18,9 @@ class Settings(BaseSettings):
         default="sqlite:///onestore.db",
         description="Any SQLAlchemy URL. postgresql:// uses psycopg 3.",
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL pool size per worker.")
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL pool size per worker."
+    )
     db_lock_timeout_ms: int = Field(default=5000, ge=1, description="PostgreSQL lock_timeout.")
     db_statement_timeout_ms: int = Field(
         default=30000, ge=1, description="PostgreSQL statement_timeout."
@@ -28,6 +30,11 @@ class Settings(BaseSettings):
         default=None, description="nats://host:port to publish the outbox to NATS JetStream."
     )
     event_stream: str = Field(default="ONESTORE", description="JetStream stream name.")
+    event_subject_prefix: str = Field(
+        default="onestore",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="Events go to subject <prefix>.<event_type> (the stream takes <prefix>.>).",
+    )
     idempotency_retention_hours: int = Field(
         default=24, ge=24, description="How long idempotency keys are kept (at least 24 h)."
     )

@@ -39,7 +39,9 @@ def create_app(db: Database | None = None) -> FastAPI:
     system.install_metrics(app)
     app.include_router(system.router)
     _include_contexts(app)
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    app.mount(
+        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
+    )
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
     return app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +18,7 @@ from onestore.kernel.errors import (
     OnestoreError,
     TooManyAttempts,
 )
+from onestore.web.errors import error_page
 
 log = logging.getLogger("onestore.api")
 
@@ -76,8 +78,13 @@ def validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
+HTML_PATH_PREFIXES = ("/backoffice", "/login", "/logout")
+"""Paths served as pages: their errors are HTML pages (``onestore.web.errors``), not JSON."""
+
+
 def _wants_html(request: Request) -> bool:
-    return request.url.path.startswith("/backoffice") or request.url.path == "/"
+    path = request.url.path
+    return path == "/" or path.startswith(HTML_PATH_PREFIXES)
 
 
 def install(app: FastAPI) -> None:
@@ -85,7 +92,12 @@ def install(app: FastAPI) -> None:
     async def _onestore_error(request: Request, exc: OnestoreError) -> Response:
         if isinstance(exc, NotAuthenticated) and _wants_html(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={target}", status_code=303)
+            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+        if _wants_html(request):
+            headers = (
+                {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+            )
+            return error_page(request, exc.status, exc.detail, headers=headers)
         return problem_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
@@ -93,11 +105,17 @@ def install(app: FastAPI) -> None:
         errors = validation_errors(exc)
         first = errors[0] if errors else FieldError("body", "invalid")
         detail = f"{first.field}: {first.reason}"
-        body = problem_body(422, "validation-failed", "Validation failed", detail, request.url.path, errors)
+        if _wants_html(request):
+            return error_page(request, 422, detail)
+        body = problem_body(
+            422, "validation-failed", "Validation failed", detail, request.url.path, errors
+        )
         return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request):
+            return error_page(request, exc.status_code, str(exc.detail), headers=exc.headers)
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         body = problem_body(
             exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path, []
@@ -109,8 +127,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _wants_html(request):
+            return error_page(request, 500, "An unexpected error occurred; it has been logged.")
         body = problem_body(
-            500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged",
-            request.url.path, [],
+            500,
+            "internal-error",
+            "Internal error",
+            "an unexpected error occurred; it has been logged",
+            request.url.path,
+            [],
         )
         return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)

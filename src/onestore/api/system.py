@@ -29,9 +29,7 @@ from onestore.api.security import get_db, public
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.db.migrate import current_revision
 
-REQUESTS = Counter(
-    "onestore_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
+REQUESTS = Counter("onestore_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "onestore_http_request_duration_seconds", "HTTP request latency", ["method", "route"]
 )
@@ -84,9 +82,7 @@ def docs() -> HTMLResponse:
 
 def install_metrics(app: FastAPI) -> None:
     @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Any]]
-    ) -> Any:
+    async def _measure(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")

@@ -20,6 +20,7 @@ from onestore.auth.model import (
     PrincipalKind,
 )
 from onestore.auth.schemas import (
+    CustomerTokenRequest,
     GrantOut,
     PrincipalOut,
     StaffUserIn,
@@ -45,6 +46,21 @@ def create_token(body: TokenRequest, request: Request) -> TokenOut:
             uow.commit()  # the failure counter must stick
             raise
         issued = service.issue_token(uow, PrincipalKind.STAFF, result.user_id, body.name)
+        uow.commit()
+    return TokenOut(id=issued.id, token=issued.token)
+
+
+@router.post("/customer-tokens", status_code=201, dependencies=[Depends(public)])
+def create_customer_token(body: CustomerTokenRequest, request: Request) -> TokenOut:
+    """Sign in as a shopper with email and password; returns a bearer token (shown once)."""
+    db = get_db(request)
+    with db.uow() as uow:
+        try:
+            result = service.authenticate_customer(uow, db.settings, body.email, body.password)
+        except OnestoreError:
+            uow.commit()  # the failure counter must stick
+            raise
+        issued = service.issue_token(uow, PrincipalKind.CUSTOMER, result.user_id, body.name)
         uow.commit()
     return TokenOut(id=issued.id, token=issued.token)
 

@@ -19,6 +19,12 @@ class TokenRequest(Strict):
     name: str = Field(default="api", min_length=1, max_length=100)
 
 
+class CustomerTokenRequest(Strict):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="storefront", min_length=1, max_length=100)
+
+
 class TokenOut(BaseModel):
     id: str
     token: str = Field(description="Shown once. Send as 'Authorization: Bearer <token>'.")

@@ -11,8 +11,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.exc import IntegrityError
 
 from onestore.auth.model import Grant, Principal, PrincipalKind, Role
 from onestore.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
@@ -35,7 +37,7 @@ from onestore.kernel.errors import (
 from onestore.kernel.ids import new_id
 from onestore.settings import Settings
 
-TOKEN_PREFIX = "ost_"
+TOKEN_PREFIX = "ost_"  # noqa: S105 - a public prefix, not a secret
 
 
 def _digest(secret: str) -> str:
@@ -60,30 +62,49 @@ def create_staff_user(
     user_id: str | None = None,
 ) -> str:
     username = username.strip().lower()
-    if not username or len(username) > 64 or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
+    ):
         raise ValidationFailed.on("username", "use 1-64 letters, digits, '.', '-' or '_'")
     _check_password_strength(password)
     exists = uow.conn.execute(select(staff_users.c.id).where(staff_users.c.username == username))
     if exists.first() is not None:
         raise Conflict(f"username {username!r} is taken", errors=[])
     user_id = user_id or new_id()
-    uow.conn.execute(
-        staff_users.insert().values(
-            id=user_id,
-            username=username,
-            display_name=display_name,
-            password_hash=hash_password(password),
-            is_active=True,
-            failed_logins=0,
-            created_at=uow.now(),
-        )
-    )
-    for grant in grants:
+    try:
         uow.conn.execute(
-            role_assignments.insert().values(
-                id=new_id(), user_id=user_id, role=grant.role.value, location_id=grant.location_id
+            staff_users.insert().values(
+                id=user_id,
+                username=username,
+                display_name=display_name,
+                password_hash=hash_password(password),
+                is_active=True,
+                failed_logins=0,
+                created_at=uow.now(),
             )
         )
+    except IntegrityError:  # a concurrent request took the name after our check (PostgreSQL)
+        raise Conflict(f"username {username!r} is taken") from None
+    seen: set[Grant] = set()
+    for index, grant in enumerate(grants):
+        if grant in seen:  # a repeated grant is one grant, not a unique-constraint error
+            continue
+        seen.add(grant)
+        try:
+            uow.conn.execute(
+                role_assignments.insert().values(
+                    id=new_id(),
+                    user_id=user_id,
+                    role=grant.role.value,
+                    location_id=grant.location_id,
+                )
+            )
+        except IntegrityError:  # the only constraint left to break: the location must exist
+            raise ValidationFailed.on(
+                f"grants.{index}.location_id", f"no location with id {grant.location_id!r}"
+            ) from None
     return user_id
 
 
@@ -109,46 +130,56 @@ class LoginResult:
     user_id: str
 
 
-def authenticate_staff(
-    uow: UnitOfWork, settings: Settings, username: str, password: str
-) -> LoginResult:
-    """Check a password, counting failures; the 10th failure locks the account for 30 min.
+def _check_password(
+    uow: UnitOfWork, settings: Settings, table: Table, row: Any, password: str
+) -> str:
+    """Verify ``password`` for an account row of ``table``, with lockout; returns the row id.
 
-    The failure counter is bumped with a single UPDATE so concurrent guesses cannot slip past
-    the limit. The caller must commit even on failure (the count has to stick), which is why a
-    failed login raises only after the counter is written: see ``web``/``api`` login handlers.
+    Failures are counted by an ``UPDATE … SET failed_logins = failed_logins + 1 RETURNING`` so
+    concurrent guesses each see their own count (the row lock serialises them) and cannot slip
+    past the limit; the failure that reaches the limit locks the account. The caller must commit
+    even when this raises, so the count sticks.
     """
     now = uow.now()
-    row = uow.conn.execute(
-        select(staff_users).where(staff_users.c.username == username.strip().lower())
-    ).first()
     if row is not None and row.locked_until is not None and as_utc(row.locked_until) > now:
         retry = int((as_utc(row.locked_until) - now).total_seconds()) + 1
         raise TooManyAttempts("account locked after repeated failed logins", retry_after=retry)
-    ok = verify_password(row.password_hash if row else None, password)
-    if row is None or not ok or not row.is_active:
-        if row is not None:
-            failures = row.failed_logins + 1
-            locked = (
-                now + timedelta(minutes=settings.login_lockout_minutes)
-                if failures >= settings.login_max_failures
-                else None
-            )
+    ok = verify_password(row.password_hash if row is not None else None, password)
+    if row is not None and ok and row.is_active:
+        if row.failed_logins or row.locked_until is not None:
             uow.conn.execute(
-                update(staff_users)
-                .where(staff_users.c.id == row.id)
+                update(table).where(table.c.id == row.id).values(failed_logins=0, locked_until=None)
+            )
+        return str(row.id)
+    if row is not None:
+        failures = uow.conn.execute(
+            update(table)
+            .where(table.c.id == row.id)
+            .values(failed_logins=table.c.failed_logins + 1)
+            .returning(table.c.failed_logins)
+        ).scalar_one()
+        if failures >= settings.login_max_failures:
+            uow.conn.execute(
+                update(table)
+                .where(table.c.id == row.id)
                 .values(
-                    failed_logins=0 if locked else staff_users.c.failed_logins + 1,
-                    locked_until=locked,
+                    failed_logins=0,
+                    locked_until=now + timedelta(minutes=settings.login_lockout_minutes),
                 )
             )
-        raise NotAuthenticated("wrong username or password")
-    uow.conn.execute(
-        update(staff_users)
-        .where(staff_users.c.id == row.id)
-        .values(failed_logins=0, locked_until=None)
-    )
-    return LoginResult(user_id=row.id)
+    raise NotAuthenticated("wrong username or password")
+
+
+def authenticate_staff(
+    uow: UnitOfWork, settings: Settings, username: str, password: str
+) -> LoginResult:
+    """Check a staff password (see :func:`_check_password` for the lockout rule)."""
+    row = uow.conn.execute(
+        select(staff_users)
+        .where(staff_users.c.username == username.strip().lower())
+        .with_for_update()  # concurrent guesses must see each other's count (PostgreSQL)
+    ).first()
+    return LoginResult(user_id=_check_password(uow, settings, staff_users, row, password))
 
 
 # -- customers ---------------------------------------------------------------------------------
@@ -173,6 +204,18 @@ def create_customer_account(uow: UnitOfWork, *, email: str, password: str) -> st
         )
     )
     return account_id
+
+
+def authenticate_customer(
+    uow: UnitOfWork, settings: Settings, email: str, password: str
+) -> LoginResult:
+    """Check a shopper's password, with the same lockout rule as staff."""
+    row = uow.conn.execute(
+        select(customer_accounts)
+        .where(customer_accounts.c.email == email.strip().lower())
+        .with_for_update()  # concurrent guesses must see each other's count (PostgreSQL)
+    ).first()
+    return LoginResult(user_id=_check_password(uow, settings, customer_accounts, row, password))
 
 
 def customer_principal(uow: UnitOfWork, account_id: str) -> Principal | None:
@@ -288,9 +331,7 @@ def resume_session(uow: UnitOfWork, settings: Settings, session_id: str) -> Page
     ):
         return None
     uow.conn.execute(
-        update(web_sessions)
-        .where(web_sessions.c.id_hash == row.id_hash)
-        .values(last_seen_at=now)
+        update(web_sessions).where(web_sessions.c.id_hash == row.id_hash).values(last_seen_at=now)
     )
     return PageSession(session_id, row.user_id, row.csrf_token)
 

@@ -85,6 +85,7 @@ variants = Table(
     Column("list_price", AMOUNT, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False, default=1),  # optimistic concurrency (PATCH)
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("list_price >= 0", name="list_price_non_negative"),
@@ -177,7 +178,5 @@ assortment_lines = Table(
     Column("product_id", ID, ForeignKey("catalog_products.id"), nullable=True),
     Column("category_id", ID, ForeignKey("catalog_categories.id"), nullable=True),
     Column("exclude", Boolean, nullable=False, default=False),
-    CheckConstraint(
-        "(product_id IS NULL) <> (category_id IS NULL)", name="product_xor_category"
-    ),
+    CheckConstraint("(product_id IS NULL) <> (category_id IS NULL)", name="product_xor_category"),
 )

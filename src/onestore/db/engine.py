@@ -48,7 +48,10 @@ def make_engine(url: str | None = None, settings: Settings | None = None) -> Eng
 def _sqlite_engine(url: str, settings: Settings) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        },
     )
 
     @event.listens_for(engine, "connect")

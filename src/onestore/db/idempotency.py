@@ -116,9 +116,7 @@ def _find(uow: UnitOfWork, scope: str, key: str) -> Any:
 
 def _decide(uow: UnitOfWork, row: Any, digest: str, now: datetime) -> Claim | StoredResponse:
     if row.request_hash != digest:
-        raise IdempotencyKeyReused(
-            "this Idempotency-Key was used with a different request body"
-        )
+        raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body")
     if row.state == COMPLETED:
         return StoredResponse(row.response_status, row.response_body)
     if as_utc(row.locked_until) > now:
@@ -174,7 +172,8 @@ def purge(db: Database, retention: timedelta) -> int:
     cutoff = db.clock.now() - retention
     with db.uow() as uow:
         result = uow.conn.execute(
-            delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff)
+            # "<=": a key exactly ``retention`` old has been kept long enough (Stripe: >= 24 h).
+            delete(idempotency_keys).where(idempotency_keys.c.created_at <= cutoff)
         )
         uow.commit()
         return int(result.rowcount)

@@ -30,5 +30,6 @@ def all_tables() -> MetaData:
     from onestore.auth import tables as _auth  # noqa: F401
     from onestore.catalog import tables as _catalog  # noqa: F401
     from onestore.db import tables as _db  # noqa: F401
+    from onestore.demo import tables as _demo  # noqa: F401
 
     return metadata

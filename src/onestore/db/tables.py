@@ -21,7 +21,9 @@ outbox = Table(
     "outbox",
     metadata,
     # seq gives publishing order; id is the event's identity and the NATS de-duplication key.
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("id", ID, nullable=False, unique=True),
     Column("event_type", String(100), nullable=False),
     Column("aggregate_type", String(50), nullable=False),
@@ -35,7 +37,9 @@ Index("ix_outbox_unpublished", outbox.c.published_at, outbox.c.seq)
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     # scope = the caller's principal + the operation, so two callers' keys never collide.
     Column("scope", String(300), nullable=False),
     Column("key", String(255), nullable=False),

@@ -33,6 +33,11 @@ def unsubscribe(event_type: str, handler: Handler) -> None:
     _subscribers[event_type].remove(handler)
 
 
+def subscriber_count() -> int:
+    """How many handlers are registered in this process (``onestore relay`` reports it)."""
+    return sum(len(handlers) for handlers in _subscribers.values())
+
+
 class InProcessBus:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -64,5 +69,7 @@ class InProcessBus:
                 uow.commit()
                 return True
         except Exception:
-            log.exception("subscriber failed on event %s (%s); will retry", event.id, event.event_type)
+            log.exception(
+                "subscriber failed on event %s (%s); will retry", event.id, event.event_type
+            )
             return False

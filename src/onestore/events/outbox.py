@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
 
 from onestore.db.tables import outbox
 from onestore.db.uow import UnitOfWork
@@ -11,6 +13,7 @@ from onestore.kernel.events import PublishedEvent
 
 
 def pending(uow: UnitOfWork, limit: int = 100) -> list[PublishedEvent]:
+    """The oldest unpublished events, in ``seq`` (publishing) order."""
     rows = uow.conn.execute(
         select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.seq).limit(limit)
     )
@@ -28,6 +31,12 @@ def pending(uow: UnitOfWork, limit: int = 100) -> list[PublishedEvent]:
     ]
 
 
+def pending_count(uow: UnitOfWork) -> int:
+    """How many events wait for delivery (the relay's backlog)."""
+    query = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+    return int(uow.conn.execute(query).scalar_one())
+
+
 def mark_published(uow: UnitOfWork, event_id: str) -> bool:
     """Mark one row published; False if another worker already did (so we skip it)."""
     result = uow.conn.execute(
@@ -36,3 +45,15 @@ def mark_published(uow: UnitOfWork, event_id: str) -> bool:
         .values(published_at=uow.now())
     )
     return result.rowcount == 1
+
+
+def mark_many_published(uow: UnitOfWork, event_ids: Sequence[str]) -> int:
+    """Mark rows published in one statement; rows another relay already marked are left alone."""
+    if not event_ids:
+        return 0
+    result = uow.conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(list(event_ids)), outbox.c.published_at.is_(None))
+        .values(published_at=uow.now())
+    )
+    return int(result.rowcount)

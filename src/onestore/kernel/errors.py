@@ -14,7 +14,7 @@ from typing import ClassVar
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One reason one input field was refused. ``field`` is a dotted path, e.g. ``lines.0.qty``."""
+    """One reason one input field was refused; ``field`` is a dotted path like ``lines.0.qty``."""
 
     field: str
     reason: str
@@ -24,7 +24,7 @@ class FieldError:
 
 
 class OnestoreError(Exception):
-    """Base of every expected failure. ``status`` is the HTTP status; ``slug`` names the problem type."""
+    """Base of every expected failure: ``status`` is the HTTP status, ``slug`` the problem type."""
 
     status: ClassVar[int] = 400
     slug: ClassVar[str] = "bad-request"
@@ -107,6 +107,14 @@ class TooManyAttempts(OnestoreError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(OnestoreError):
+    """A system we depend on (event bus, payment connector) is misconfigured or unreachable."""
+
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
 
 
 class IdempotencyKeyMissing(OnestoreError):

@@ -32,5 +32,5 @@ class PublishedEvent:
     occurred_at: datetime
 
     def subject(self, prefix: str = "onestore") -> str:
-        """NATS subject: ``onestore.<context>.<event>``, e.g. ``onestore.catalog.product_created``."""
+        """NATS subject, e.g. ``onestore.catalog.product_created``."""
         return f"{prefix}.{self.event_type}"

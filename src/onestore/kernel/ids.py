@@ -11,7 +11,8 @@ import re
 
 from ulid import ULID
 
-_ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+# 26 Crockford base32 digits; the first is at most 7 because a ULID is 128 bits.
+_ULID_RE = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 
 
 def new_id() -> str:

@@ -49,7 +49,7 @@ def parse_amount(value: object, field: str = "amount") -> Decimal:
     exact; callers that accept JSON decide whether to allow that. Here a Python ``float`` is
     always refused because its value is already inexact.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValidationFailed.on(field, 'must be a decimal string such as "12.50", not a float')
     if isinstance(value, int):
         amount = Decimal(value)
@@ -91,7 +91,9 @@ class Money:
         The amount may not have more decimals than the currency allows (12.345 EUR is refused),
         so nothing is silently rounded on the way in.
         """
-        code = validate_currency(currency, field=f"{field}.currency" if field != "amount" else "currency")
+        code = validate_currency(
+            currency, field=f"{field}.currency" if field != "amount" else "currency"
+        )
         value = parse_amount(amount, field)
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > minor_units(code):
@@ -194,4 +196,7 @@ class Money:
 
     def as_json(self) -> dict[str, str]:
         """Wire form: the amount as a string with the currency's decimals, never a number."""
-        return {"amount": f"{self.rounded().amount:.{self.minor_units}f}", "currency": self.currency}
+        return {
+            "amount": f"{self.rounded().amount:.{self.minor_units}f}",
+            "currency": self.currency,
+        }

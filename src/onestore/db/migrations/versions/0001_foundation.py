@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:58:54.374981
+Create Date: 2026-11-25 19:04:49.598980
 """
 
 from collections.abc import Sequence
@@ -141,6 +141,17 @@ def upgrade() -> None:
             "decimals >= 0 AND decimals <= 4", name=op.f("ck_catalog_units_decimals_range")
         ),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_catalog_units")),
+    )
+    op.create_table(
+        "demo_runs",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("seed", sa.Integer(), nullable=False),
+        sa.Column("scale", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("counts", sa.JSON(), nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_demo_runs")),
+        sa.UniqueConstraint("seed", "scale", name=op.f("uq_demo_runs_seed_scale")),
     )
     op.create_table(
         "idempotency_keys",
@@ -378,6 +389,7 @@ def upgrade() -> None:
         sa.Column("list_price", sa.Numeric(precision=18, scale=4), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -465,6 +477,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_idempotency_keys_created_at")
 
     op.drop_table("idempotency_keys")
+    op.drop_table("demo_runs")
     op.drop_table("catalog_units")
     op.drop_table("catalog_locations")
     op.drop_table("catalog_categories")
