@@ -140,7 +140,7 @@ def _read_until(proc: subprocess.Popen[str], needle: str, timeout: float = 30.0)
 
 
 @pytest.mark.nats
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_relay_loop_publishes_new_events_and_stops_on_signal(
     sqlite_url: str, nats_target: Target, sig: signal.Signals
 ) -> None:
