@@ -13,7 +13,9 @@ import tempfile
 
 import click
 import typer
+from sqlalchemy.exc import DBAPIError
 
+from onestore.db.contention import as_busy
 from onestore.kernel.errors import OnestoreError
 
 app = typer.Typer(
@@ -93,6 +95,12 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, standalone_mode=False)
     except OnestoreError as err:
         typer.echo(f"error: {err.one_line}", err=True)
+        sys.exit(2)
+    except DBAPIError as err:
+        busy = as_busy(err)
+        if busy is None:
+            raise
+        typer.echo(f"error: {busy.one_line}", err=True)
         sys.exit(2)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)

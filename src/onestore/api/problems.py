@@ -10,9 +10,12 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from onestore.db.contention import as_busy
 from onestore.kernel.errors import (
+    DatabaseBusy,
     FieldError,
     NotAuthenticated,
     OnestoreError,
@@ -47,7 +50,7 @@ def error_body(err: OnestoreError, instance: str) -> dict[str, Any]:
 
 def problem_response(err: OnestoreError, instance: str) -> JSONResponse:
     headers = {}
-    if isinstance(err, TooManyAttempts):
+    if isinstance(err, TooManyAttempts | DatabaseBusy):
         headers["Retry-After"] = str(err.retry_after)
     if isinstance(err, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
@@ -95,7 +98,9 @@ def install(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
         if _wants_html(request):
             headers = (
-                {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+                {"Retry-After": str(exc.retry_after)}
+                if isinstance(exc, TooManyAttempts | DatabaseBusy)
+                else None
             )
             return error_page(request, exc.status, exc.detail, headers=headers)
         return problem_response(exc, request.url.path)
@@ -123,6 +128,14 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             body, status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> Response:
+        busy = as_busy(exc)
+        if busy is not None:
+            log.warning("database contention on %s %s: %s", request.method, request.url.path, exc)
+            return await _onestore_error(request, busy)
+        return await _bug(request, exc)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:

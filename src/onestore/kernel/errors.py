@@ -117,6 +117,17 @@ class ServiceUnavailable(OnestoreError):
     title = "Service unavailable"
 
 
+class DatabaseBusy(ServiceUnavailable):
+    """A lock or statement timeout, deadlock or serialization failure: safe to retry shortly."""
+
+    slug = "database-busy"
+    title = "Database busy"
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class IdempotencyKeyMissing(OnestoreError):
     status = 400
     slug = "idempotency-key-missing"

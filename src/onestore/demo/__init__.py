@@ -1,0 +1,1 @@
+"""The demo retailer: a deterministic, realistic catalog, network and staff for trying onestore."""
