@@ -44,3 +44,15 @@ def test_ci_script_is_strict_bash_and_executable() -> None:
     assert os.stat(path).st_mode & stat.S_IXUSR
     for tool in (".venv/bin/ruff check src tests", ".venv/bin/mypy", ".venv/bin/lint-imports"):
         assert tool in text
+
+
+def test_the_configuration_table_lists_every_setting() -> None:
+    from onestore.settings import Settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [
+        f"ONESTORE_{name.upper()}"
+        for name in Settings.model_fields
+        if f"`ONESTORE_{name.upper()}`" not in readme
+    ]
+    assert missing == []

@@ -78,3 +78,23 @@ def test_openapi_document_describes_the_api(client: TestClient) -> None:
     assert "post" in spec["paths"]["/api/v1/staff"]
     assert "post" in spec["paths"]["/api/v1/auth/tokens"]
     assert "/metrics" not in spec["paths"]  # operational, not part of the API contract
+
+
+def test_openapi_names_each_operations_permission_and_auth(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    operations = [
+        (path, method, op)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+    assert operations
+    for path, method, op in operations:
+        assert op.get("x-permission"), f"{method.upper()} {path} has no x-permission"
+        if "public" in op["x-permission"]:
+            assert "security" not in op, f"public {method.upper()} {path} asks for a token"
+        else:
+            assert op["security"] == [{"bearer": []}], f"{method.upper()} {path}"
+    staff = schema["paths"]["/api/v1/staff"]["post"]
+    assert staff["x-permission"] == ["users.manage"]

@@ -37,6 +37,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         db.on_events_committed(app.state.bus.drain)
     problems.install(app)
     system.install_metrics(app)
+    system.install_openapi(app)
     app.include_router(system.router)
     _include_contexts(app)
     app.mount(

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,7 +28,7 @@ from prometheus_client import (
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from sqlalchemy import text
 
-from onestore.api.security import get_db, public
+from onestore.api.security import declared_permission, get_db, public
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.db.migrate import current_revision
 
@@ -78,6 +81,57 @@ def docs() -> HTMLResponse:
         swagger_css_url="/static/swagger/swagger-ui.css",
         swagger_favicon_url="/static/swagger/favicon-32x32.png",
     )
+
+
+def route_permissions(app: FastAPI) -> Iterator[tuple[str, str, frozenset[str]]]:
+    """(path, method, declared permissions) of every route, included routers too."""
+    for route in iter_route_contexts(app.routes):
+        dependant = getattr(route, "dependant", None)
+        if dependant is None:
+            continue
+        declared = frozenset(
+            p for p in (declared_permission(d.call) for d in _flatten(dependant)) if p
+        )
+        for method in route.methods or ():
+            yield str(route.path_format), method, declared
+
+
+def _flatten(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _flatten(sub)
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Describe bearer-token auth and each operation's permission in the schema.
+
+    The docs page then offers "Authorize", and a client can see which permission
+    (``x-permission``) an operation needs without reading the code.
+    """
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from POST /api/v1/auth/tokens.",
+                }
+            }
+            for path, method, permissions in route_permissions(app):
+                operation = schema["paths"].get(path, {}).get(method.lower())
+                if operation is None:
+                    continue
+                operation["x-permission"] = sorted(permissions)
+                if "public" not in permissions:
+                    operation["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = build  # type: ignore[method-assign]
 
 
 def install_metrics(app: FastAPI) -> None:
