@@ -201,3 +201,37 @@ def test_malformed_login_does_not_count_as_a_failed_login(
         client.post(TOKENS_URL, content=b'{"username": "cashier1", "password": NaN}', headers=JSON)
     ok = client.post(TOKENS_URL, json={"username": "cashier1", "password": "correct horse battery"})
     assert ok.status_code == 201
+
+
+# -- NUL characters (PostgreSQL text cannot hold them: they must be a 4xx, not a 500) -------------
+def test_nul_in_a_json_string_is_refused_naming_the_field(client, admin_headers) -> None:
+    body = {
+        "username": "nul\u0000user",
+        "display_name": "x",
+        "password": "correct horse battery",
+        "grants": [{"role": "cashier"}],
+    }
+    response = client.post(
+        "/api/v1/staff", json=body, headers=admin_headers | {"Idempotency-Key": "nul-1"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "username"
+
+
+def test_nul_in_the_path_or_query_is_refused(client, admin_headers) -> None:
+    for url, field in [
+        ("/api/v1/catalog/products/a%00b", "path"),
+        ("/api/v1/catalog/products?q=a%00b", "query.q"),
+    ]:
+        response = client.get(url, headers=admin_headers)
+        assert response.status_code == 422, url
+        assert response.json()["errors"][0]["field"] == field
+
+
+def test_nul_in_a_login_form_is_refused(client) -> None:
+    response = client.post(
+        "/login",
+        content=b"username=a%00b&password=x&csrf_token=t&next=/",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422

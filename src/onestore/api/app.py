@@ -16,6 +16,7 @@ from onestore import __version__
 from onestore.api import problems, system
 from onestore.db.database import Database
 from onestore.events.bus import InProcessBus
+from onestore.web.errors import error_page
 
 WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -34,8 +35,8 @@ def create_app(db: Database | None = None) -> FastAPI:
     if not db.settings.event_bus_url:
         # No external bus: deliver committed outbox events to in-process subscribers.
         app.state.bus = InProcessBus(db)
-        db.on_events_committed(app.state.bus.drain)
-    problems.install(app)
+        db.on_events_committed(app.state.bus.after_commit)
+    problems.install(app, error_page)
     system.install_metrics(app)
     system.install_openapi(app)
     app.include_router(system.router)

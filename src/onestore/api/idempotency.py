@@ -18,7 +18,7 @@ from onestore.auth.model import Principal
 from onestore.db import idempotency
 from onestore.db.database import Database
 from onestore.db.uow import UnitOfWork
-from onestore.kernel.errors import IdempotencyKeyMissing, OnestoreError
+from onestore.kernel.errors import IdempotencyInFlight, IdempotencyKeyMissing, OnestoreError
 
 HEADER = "Idempotency-Key"
 
@@ -53,7 +53,9 @@ def run_idempotent(
         with db.uow() as uow:
             status, body = action(uow)
             text = dumps(jsonable_encoder(body))
-            idempotency.complete(uow, claimed, status, text)
+            if not idempotency.complete(uow, claimed, status, text):
+                # Our lease ran out and a retry took the key over: it owns the outcome now.
+                raise IdempotencyInFlight("a retry with this Idempotency-Key took over")
             uow.commit()
     except OnestoreError as err:
         # The business change rolled back; remember the answer so a retry gets the same one.

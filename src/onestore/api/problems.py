@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -21,7 +22,6 @@ from onestore.kernel.errors import (
     OnestoreError,
     TooManyAttempts,
 )
-from onestore.web.errors import error_page
 
 log = logging.getLogger("onestore.api")
 
@@ -90,7 +90,22 @@ def _wants_html(request: Request) -> bool:
     return path == "/" or path.startswith(HTML_PATH_PREFIXES)
 
 
-def install(app: FastAPI) -> None:
+class ErrorPage(Protocol):
+    """Renders an error as an HTML page (the web layer provides it; see ``web.errors``)."""
+
+    def __call__(
+        self,
+        request: Request,
+        status_code: int,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response: ...
+
+
+def install(app: FastAPI, error_page: ErrorPage) -> None:
+    """Register the handlers; page paths get ``error_page``, everything else problem+json."""
+
     @app.exception_handler(OnestoreError)
     async def _onestore_error(request: Request, exc: OnestoreError) -> Response:
         if isinstance(exc, NotAuthenticated) and _wants_html(request):

@@ -11,6 +11,7 @@ the ``onestore_session`` cookie (back-office pages).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ from onestore.db.database import Database
 from onestore.kernel.errors import NotAuthenticated, PermissionDenied
 
 SESSION_COOKIE = "onestore_session"
+API_PREFIX = "/api/"
+log = logging.getLogger("onestore.auth")
 
 
 def get_db(request: Request) -> Database:
@@ -44,14 +47,31 @@ def _resolve(request: Request) -> Principal | None:
             principal = auth_service.principal_for_token(uow, token.strip())
         if principal is None:
             raise NotAuthenticated("token is unknown, expired or revoked")
-    elif cookie := request.cookies.get(SESSION_COOKIE):
-        with db.uow() as uow:
-            session = auth_service.resume_session(uow, db.settings, cookie)
-            if session is not None:
-                principal = auth_service.staff_principal(uow, session.user_id)
-                request.state.page_session = session
-            uow.commit()
+    elif (cookie := request.cookies.get(SESSION_COOKIE)) and not request.url.path.startswith(
+        API_PREFIX
+    ):
+        # The session cookie authenticates pages only: the JSON API takes bearer tokens, so a
+        # form on another site cannot drive the API with a signed-in user's cookie.
+        principal = _resolve_session(request, db, cookie)
     request.state.principal = principal
+    return principal
+
+
+def _resolve_session(request: Request, db: Database, cookie: str) -> Principal | None:
+    with db.uow(readonly=True) as uow:
+        found = auth_service.find_session(uow, db.settings, cookie)
+        if found is None:
+            return None
+        session, due = found
+        principal = auth_service.staff_principal(uow, session.user_id)
+    request.state.page_session = session
+    if due:
+        try:
+            with db.uow() as uow:
+                auth_service.touch_session(uow, cookie)
+                uow.commit()
+        except Exception:  # a missed touch only shortens the session; never fail the page
+            log.warning("could not record activity on a session", exc_info=True)
     return principal
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from onestore.kernel.errors import MalformedRequest, PayloadTooLarge
+from onestore.kernel.errors import MalformedRequest, PayloadTooLarge, ValidationFailed
 
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 100
@@ -36,16 +36,48 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
+NUL_REASON = "must not contain NUL characters"
+
+
+def _check_tree(value: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and NUL characters anywhere, naming the field.
+
+    PostgreSQL text cannot hold NUL, so letting one through turns a bad request into a 500.
+    """
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
     while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(node, dict):
-            stack.extend((v, level + 1) for v in node.values())
+        node, level, path = stack.pop()
+        if level > MAX_DEPTH:
+            raise MalformedRequest(f"JSON nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise ValidationFailed.on(path or "body", NUL_REASON)
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                child_path = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    raise ValidationFailed.on(path or "body", f"a key {NUL_REASON}")
+                stack.append((child, level + 1, child_path))
         elif isinstance(node, list):
-            stack.extend((v, level + 1) for v in node)
-    return deepest
+            stack.extend(
+                (child, level + 1, f"{path}.{i}" if path else str(i))
+                for i, child in enumerate(node)
+            )
+
+
+def check_url(request: Request) -> None:
+    """Refuse NUL characters in the path or the query string, naming the parameter."""
+    if "\x00" in request.url.path:
+        raise ValidationFailed.on("path", NUL_REASON)
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise ValidationFailed.on(f"query.{name.replace(chr(0), '')}", NUL_REASON)
+
+
+def check_form(body: bytes) -> None:
+    """Refuse NUL characters in an urlencoded or multipart form body."""
+    if b"%00" in body or b"\x00" in body:
+        raise ValidationFailed.on("form", NUL_REASON)
 
 
 def _bounded_int(text: str) -> int:
@@ -68,8 +100,7 @@ def parse_strict(raw: bytes) -> Any:
         raise MalformedRequest(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError and friends
         raise MalformedRequest(f"body is not valid JSON: {exc}") from None
-    if _depth(value) > MAX_DEPTH:
-        raise MalformedRequest(f"JSON nested deeper than {MAX_DEPTH} levels")
+    _check_tree(value)
     return value
 
 
@@ -86,6 +117,9 @@ async def read_body_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";")[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
@@ -96,12 +130,16 @@ class StrictJSONRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
+            check_url(request)
             if request.method in ("POST", "PUT", "PATCH", "DELETE"):
                 limit = request.app.state.db.settings.max_body_bytes
                 body = await read_body_capped(request, limit)
                 request._body = body
-                if body and _is_json(request.headers.get("content-type", "application/json")):
+                content_type = request.headers.get("content-type", "application/json")
+                if body and _is_json(content_type):
                     request._json = parse_strict(body)
+                elif body and content_type.lower().startswith(_FORM_TYPES):
+                    check_form(body)
             return await original(request)
 
         return handler

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import select
 
 from onestore.api.idempotency import run_idempotent
 from onestore.api.security import authenticated, get_db, public, require
@@ -19,6 +18,8 @@ from onestore.auth.model import (
     Permission,
     Principal,
     PrincipalKind,
+    StaffUser,
+    scope_of,
 )
 from onestore.auth.schemas import (
     CustomerTokenRequest,
@@ -29,9 +30,7 @@ from onestore.auth.schemas import (
     TokenOut,
     TokenRequest,
 )
-from onestore.auth.tables import role_assignments, staff_users
 from onestore.db.uow import UnitOfWork
-from onestore.kernel.errors import OnestoreError
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=StrictJSONRoute)
 
@@ -42,15 +41,11 @@ def _sign_in(
     token_name: str,
     authenticate: Callable[[UnitOfWork], service.LoginResult],
 ) -> TokenOut:
-    db = get_db(request)
-    with db.uow() as uow:
-        try:
-            result = authenticate(uow)
-        except OnestoreError:
-            uow.commit()  # the failure counter must stick
-            raise
-        issued = service.issue_token(uow, kind, result.user_id, token_name)
-        uow.commit()
+    issued = service.sign_in(
+        get_db(request),
+        authenticate,
+        lambda uow, user_id: service.issue_token(uow, kind, user_id, token_name),
+    )
     return TokenOut(id=issued.id, token=issued.token)
 
 
@@ -112,29 +107,26 @@ def me(principal: Principal = Depends(authenticated)) -> PrincipalOut:
 staff_router = APIRouter(prefix="/api/v1/staff", tags=["auth"], route_class=StrictJSONRoute)
 
 
-def _staff_out(uow: UnitOfWork, user_id: str) -> dict[str, Any]:
-    user = uow.conn.execute(select(staff_users).where(staff_users.c.id == user_id)).one()
-    grants = uow.conn.execute(
-        select(role_assignments.c.role, role_assignments.c.location_id)
-        .where(role_assignments.c.user_id == user_id)
-        .order_by(role_assignments.c.role)
-    )
+def _staff_out(user: StaffUser) -> dict[str, Any]:
     return StaffUserOut(
         id=user.id,
         username=user.username,
         display_name=user.display_name,
         is_active=user.is_active,
         created_at=user.created_at,
-        grants=[GrantOut(role=g.role, location_id=g.location_id) for g in grants],
+        grants=[GrantOut(role=g.role, location_id=g.location_id) for g in user.grants],
     ).model_dump(mode="json")
 
 
-@staff_router.get("", dependencies=[Depends(require(Permission.USERS_READ))])
-def list_staff(request: Request) -> list[StaffUserOut]:
+@staff_router.get("")
+def list_staff(
+    request: Request, principal: Principal = Depends(require(Permission.USERS_READ))
+) -> list[StaffUserOut]:
+    """Staff users; a store-scoped caller sees only the staff of their own locations."""
     db = get_db(request)
     with db.uow(readonly=True) as uow:
-        ids = uow.conn.execute(select(staff_users.c.id).order_by(staff_users.c.username))
-        return [StaffUserOut.model_validate(_staff_out(uow, i)) for (i,) in ids]
+        users = service.list_staff(uow, scope_of(principal, Permission.USERS_READ))
+    return [StaffUserOut.model_validate(_staff_out(u)) for u in users]
 
 
 @staff_router.post(
@@ -151,15 +143,18 @@ def create_staff(
     """Create a staff user with role grants. Needs an ``Idempotency-Key`` header."""
     db = get_db(request)
 
+    grants = [Grant(g.role, g.location_id) for g in body.grants]
+    service.check_grantable(scope_of(principal, Permission.USERS_MANAGE), grants)
+
     def action(uow: UnitOfWork) -> tuple[int, Any]:
         user_id = service.create_staff_user(
             uow,
             username=body.username,
             display_name=body.display_name,
             password=body.password,
-            grants=[Grant(g.role, g.location_id) for g in body.grants],
+            grants=grants,
         )
-        return 201, _staff_out(uow, user_id)
+        return 201, _staff_out(service.get_staff_or_raise(uow, user_id))
 
     # The fingerprint kept with the key leaves the password out: a fast unsalted hash of it
     # stored beside the key could be brute-forced. A retry that changes only the password

@@ -8,6 +8,7 @@ checked against a location only holds there. Pure rules: no database, no HTTP.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -80,6 +81,18 @@ class Principal:
         return frozenset(g.role for g in self.grants)
 
 
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    """A staff user as shown to those who manage staff (never with the password hash)."""
+
+    id: str
+    username: str
+    display_name: str
+    is_active: bool
+    created_at: datetime
+    grants: tuple[Grant, ...]
+
+
 def permitted(principal: Principal, permission: Permission, location_id: str | None = None) -> bool:
     """Does ``principal`` hold ``permission`` (at ``location_id``, when one is given)?
 
@@ -94,3 +107,21 @@ def permitted(principal: Principal, permission: Permission, location_id: str | N
         if location_id is None or grant.location_id is None or grant.location_id == location_id:
             return True
     return False
+
+
+def scope_of(principal: Principal, permission: Permission) -> frozenset[str] | None:
+    """Where ``principal`` holds ``permission``: None means everywhere, else these locations.
+
+    Use it to filter lists ("a store manager sees the staff of their store") and to stop a
+    store-scoped user from granting more than they hold.
+    """
+    if principal.kind is PrincipalKind.CUSTOMER:
+        return frozenset()
+    locations: set[str] = set()
+    for grant in principal.grants:
+        if permission not in ROLE_PERMISSIONS[grant.role]:
+            continue
+        if grant.location_id is None:
+            return None
+        locations.add(grant.location_id)
+    return frozenset(locations)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from onestore.auth.model import Role
+
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=200)]
+"""A password exactly as typed: the model-wide whitespace stripping must not touch it, or the
+API and the login page would disagree about what the password is."""
+
+NewPassword = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=10, max_length=200)
+]
 
 
 class Strict(BaseModel):
@@ -15,13 +24,13 @@ class Strict(BaseModel):
 
 class TokenRequest(Strict):
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    password: Password
     name: str = Field(default="api", min_length=1, max_length=100)
 
 
 class CustomerTokenRequest(Strict):
     email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=200)
+    password: Password
     name: str = Field(default="storefront", min_length=1, max_length=100)
 
 
@@ -38,7 +47,7 @@ class GrantIn(Strict):
 class StaffUserIn(Strict):
     username: str = Field(min_length=1, max_length=64)
     display_name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=10, max_length=200)
+    password: NewPassword
     grants: list[GrantIn] = Field(min_length=1, max_length=50)
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 
-from onestore.auth.model import Grant, Principal, PrincipalKind, Role
+from onestore.auth.model import Grant, Principal, PrincipalKind, Role, StaffUser
 from onestore.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from onestore.auth.tables import (
     api_tokens,
@@ -25,17 +26,23 @@ from onestore.auth.tables import (
     staff_users,
     web_sessions,
 )
+from onestore.db.database import Database
 from onestore.db.uow import UnitOfWork
 from onestore.kernel.clock import as_utc
 from onestore.kernel.errors import (
     Conflict,
+    FieldError,
     NotAuthenticated,
     NotFound,
+    OnestoreError,
+    PermissionDenied,
     TooManyAttempts,
     ValidationFailed,
 )
 from onestore.kernel.ids import new_id
 from onestore.settings import Settings
+
+T = TypeVar("T")
 
 TOKEN_PREFIX = "ost_"  # noqa: S105 - a public prefix, not a secret
 
@@ -108,6 +115,70 @@ def create_staff_user(
     return user_id
 
 
+def list_staff(uow: UnitOfWork, scope: frozenset[str] | None) -> list[StaffUser]:
+    """Staff users, or with a ``scope`` only those holding a grant at one of its locations."""
+    query = select(staff_users).order_by(staff_users.c.username)
+    if scope is not None:
+        query = query.where(
+            staff_users.c.id.in_(
+                select(role_assignments.c.user_id).where(role_assignments.c.location_id.in_(scope))
+            )
+        )
+    users = uow.conn.execute(query).all()
+    grants: dict[str, list[Grant]] = {u.id: [] for u in users}
+    if users:
+        rows = uow.conn.execute(
+            select(
+                role_assignments.c.user_id, role_assignments.c.role, role_assignments.c.location_id
+            )
+            .where(role_assignments.c.user_id.in_(list(grants)))
+            .order_by(role_assignments.c.role, role_assignments.c.location_id)
+        )
+        for row in rows:
+            grants[row.user_id].append(Grant(Role(row.role), row.location_id))
+    return [
+        StaffUser(
+            u.id, u.username, u.display_name, u.is_active, as_utc(u.created_at), tuple(grants[u.id])
+        )
+        for u in users
+    ]
+
+
+def get_staff_or_raise(uow: UnitOfWork, user_id: str) -> StaffUser:
+    user = uow.conn.execute(select(staff_users).where(staff_users.c.id == user_id)).first()
+    if user is None:
+        raise NotFound(f"no staff user {user_id}")
+    return StaffUser(
+        user.id,
+        user.username,
+        user.display_name,
+        user.is_active,
+        as_utc(user.created_at),
+        _grants_of(uow, user_id),
+    )
+
+
+def check_grantable(granter_scope: frozenset[str] | None, grants: list[Grant]) -> None:
+    """A store-scoped user may grant store roles at their own stores only, never admin."""
+    if granter_scope is None:
+        return
+    for i, grant in enumerate(grants):
+        if grant.role is Role.ADMIN or grant.location_id not in granter_scope:
+            raise PermissionDenied(
+                f"grants.{i}: you may only grant store roles at your own locations",
+                errors=[FieldError(f"grants.{i}.location_id", "outside your locations")],
+            )
+
+
+def _grants_of(uow: UnitOfWork, user_id: str) -> tuple[Grant, ...]:
+    rows = uow.conn.execute(
+        select(role_assignments.c.role, role_assignments.c.location_id)
+        .where(role_assignments.c.user_id == user_id)
+        .order_by(role_assignments.c.role, role_assignments.c.location_id)
+    )
+    return tuple(Grant(Role(r.role), r.location_id) for r in rows)
+
+
 def staff_principal(uow: UnitOfWork, user_id: str) -> Principal | None:
     user = uow.conn.execute(
         select(staff_users.c.id, staff_users.c.display_name, staff_users.c.is_active).where(
@@ -116,13 +187,7 @@ def staff_principal(uow: UnitOfWork, user_id: str) -> Principal | None:
     ).first()
     if user is None or not user.is_active:
         return None
-    rows = uow.conn.execute(
-        select(role_assignments.c.role, role_assignments.c.location_id)
-        .where(role_assignments.c.user_id == user_id)
-        .order_by(role_assignments.c.role, role_assignments.c.location_id)
-    )
-    grants = tuple(Grant(Role(r.role), r.location_id) for r in rows)
-    return Principal(PrincipalKind.STAFF, user.id, user.display_name, grants)
+    return Principal(PrincipalKind.STAFF, user.id, user.display_name, _grants_of(uow, user_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +233,27 @@ def _check_password(
                 )
             )
     raise NotAuthenticated("wrong username or password")
+
+
+def sign_in(
+    db: Database,
+    authenticate: Callable[[UnitOfWork], LoginResult],
+    then: Callable[[UnitOfWork, str], T],
+) -> T:
+    """Check credentials and, on success, run ``then`` (issue a token, start a session).
+
+    One transaction for both, so a token or session exists only for a good password; a failed
+    check still commits, because the failure count behind the lockout has to stick.
+    """
+    with db.uow() as uow:
+        try:
+            result = authenticate(uow)
+        except OnestoreError:
+            uow.commit()
+            raise
+        outcome = then(uow, result.user_id)
+        uow.commit()
+    return outcome
 
 
 def authenticate_staff(
@@ -314,8 +400,20 @@ def start_session(uow: UnitOfWork, user_id: str) -> PageSession:
     return PageSession(session_id, user_id, csrf)
 
 
-def resume_session(uow: UnitOfWork, settings: Settings, session_id: str) -> PageSession | None:
-    """Return the live session for a cookie and mark it seen; expired or ended gives None."""
+TOUCH_INTERVAL = timedelta(seconds=60)
+"""``last_seen_at`` is rewritten at most this often, so page views are reads, not writes.
+
+Idle time is measured from a ``last_seen_at`` that may lag by up to this much, so a session
+can end up to a minute *before* the idle limit, never after it."""
+
+
+def find_session(
+    uow: UnitOfWork, settings: Settings, session_id: str
+) -> tuple[PageSession, bool] | None:
+    """The live session for a cookie and whether it is due a touch; expired or ended gives None.
+
+    Read-only, so resolving a page request never waits for SQLite's write lock.
+    """
     if not session_id or len(session_id) > 100:
         return None
     row = uow.conn.execute(
@@ -330,10 +428,27 @@ def resume_session(uow: UnitOfWork, settings: Settings, session_id: str) -> Page
         hours=settings.session_max_hours
     ):
         return None
+    return PageSession(session_id, row.user_id, row.csrf_token), idle >= TOUCH_INTERVAL
+
+
+def touch_session(uow: UnitOfWork, session_id: str) -> None:
+    """Record activity on a session (see :data:`TOUCH_INTERVAL`)."""
     uow.conn.execute(
-        update(web_sessions).where(web_sessions.c.id_hash == row.id_hash).values(last_seen_at=now)
+        update(web_sessions)
+        .where(web_sessions.c.id_hash == _digest(session_id))
+        .values(last_seen_at=uow.now())
     )
-    return PageSession(session_id, row.user_id, row.csrf_token)
+
+
+def resume_session(uow: UnitOfWork, settings: Settings, session_id: str) -> PageSession | None:
+    """Find the live session for a cookie and record the activity when due (write unit of work)."""
+    found = find_session(uow, settings, session_id)
+    if found is None:
+        return None
+    session, due = found
+    if due:
+        touch_session(uow, session_id)
+    return session
 
 
 def end_session(uow: UnitOfWork, session_id: str) -> None:

@@ -1,7 +1,7 @@
 """Create engines that behave correctly on both SQLite and PostgreSQL.
 
 SQLite: WAL so readers never block the writer, ``synchronous=FULL`` so a committed sale survives
-power loss, a busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for write transactions so
+power loss, a busy timeout, foreign keys on, and ``BEGIN IMMEDIATE`` for write units of work so
 two writers queue on the lock up front instead of failing with "database is locked" when one
 upgrades from reader to writer. Read-only units of work use a deferred ``BEGIN``.
 
@@ -19,7 +19,10 @@ from sqlalchemy.engine import make_url
 from onestore.settings import Settings, get_settings
 
 BEGIN_MODE = "onestore_sqlite_begin"
-"""Execution option on a connection: "IMMEDIATE" (default, writes) or "DEFERRED" (reads)."""
+"""Execution option on a connection: "IMMEDIATE" (write units of work) or "DEFERRED" (default).
+
+Deferred is the default so that anything that is not a write unit of work — health checks,
+Alembic's revision look-up, read-only pages — never queues behind a long write."""
 
 
 def normalize_url(url: str) -> str:
@@ -48,6 +51,7 @@ def make_engine(url: str | None = None, settings: Settings | None = None) -> Eng
 def _sqlite_engine(url: str, settings: Settings) -> Engine:
     engine = create_engine(
         url,
+        hide_parameters=True,  # parameters may hold password hashes and tokens: not for logs
         connect_args={
             "check_same_thread": False,
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
@@ -70,7 +74,7 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        mode = conn.get_execution_options().get(BEGIN_MODE, "DEFERRED")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
     return engine
@@ -87,5 +91,6 @@ def _postgres_engine(url: str, settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={"options": options},
     )

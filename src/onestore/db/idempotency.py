@@ -13,7 +13,9 @@ responses. The flow for one request:
    committed, so running again is safe.
 
 A claim whose worker died before finishing holds the key only until ``locked_until``; after
-that the next retry may take it over — safe for the same reason as step 3.
+that the next retry may take it over — safe for the same reason as step 3. Each claim carries
+a random token, and ``complete``/``release`` act only while the token is still theirs, so a
+worker that was merely slow cannot commit after a takeover or free the new holder's key.
 Keys are kept at least 24 h (``purge`` removes older ones; a reused key then runs anew).
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +43,8 @@ from onestore.kernel.errors import (
 
 IN_FLIGHT = "in_flight"
 COMPLETED = "completed"
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(minutes=5)
+"""How long a claim is protected before a retry may take it over (a worker that died)."""
 MAX_KEY_LENGTH = 255
 
 
@@ -68,12 +72,14 @@ class StoredResponse:
 class Claim:
     scope: str
     key: str
+    token: str
 
 
 def claim(db: Database, scope: str, key: str, digest: str) -> Claim | StoredResponse:
     """Take the key for this request, or return the response stored for it."""
     validate_key(key)
     now = db.clock.now()
+    token = secrets.token_hex(16)
     with db.uow() as uow:
         row = _find(uow, scope, key)
         if row is None:
@@ -84,12 +90,13 @@ def claim(db: Database, scope: str, key: str, digest: str) -> Claim | StoredResp
                         key=key,
                         request_hash=digest,
                         state=IN_FLIGHT,
+                        claim_token=token,
                         created_at=now,
                         locked_until=now + LEASE,
                     )
                 )
                 uow.commit()
-                return Claim(scope, key)
+                return Claim(scope, key, token)
             except IntegrityError:
                 uow.rollback()
         else:
@@ -115,6 +122,7 @@ def _find(uow: UnitOfWork, scope: str, key: str) -> Any:
 
 
 def _decide(uow: UnitOfWork, row: Any, digest: str, now: datetime) -> Claim | StoredResponse:
+    new_token = secrets.token_hex(16)
     if row.request_hash != digest:
         raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body")
     if row.state == COMPLETED:
@@ -131,18 +139,27 @@ def _decide(uow: UnitOfWork, row: Any, digest: str, now: datetime) -> Claim | St
                 idempotency_keys.c.locked_until == row.locked_until,
             )
         )
-        .values(locked_until=now + LEASE)
+        .values(locked_until=now + LEASE, claim_token=new_token)
     )
     if taken.rowcount != 1:
         raise IdempotencyInFlight("a request with this Idempotency-Key is still in flight")
-    return Claim(row.scope, row.key)
+    return Claim(row.scope, row.key, new_token)
 
 
-def complete(uow: UnitOfWork, claimed: Claim, status: int, body: str) -> None:
-    """Store the response in the caller's (business) transaction."""
-    uow.conn.execute(
+def complete(uow: UnitOfWork, claimed: Claim, status: int, body: str) -> bool:
+    """Store the response in the caller's (business) transaction, if the claim is still ours.
+
+    False means another request took the key over after our lease ran out: the caller must
+    then roll back its business change, so exactly one of the two ever commits.
+    """
+    result = uow.conn.execute(
         update(idempotency_keys)
-        .where(idempotency_keys.c.scope == claimed.scope, idempotency_keys.c.key == claimed.key)
+        .where(
+            idempotency_keys.c.scope == claimed.scope,
+            idempotency_keys.c.key == claimed.key,
+            idempotency_keys.c.claim_token == claimed.token,
+            idempotency_keys.c.state == IN_FLIGHT,
+        )
         .values(
             state=COMPLETED,
             response_status=status,
@@ -150,6 +167,7 @@ def complete(uow: UnitOfWork, claimed: Claim, status: int, body: str) -> None:
             completed_at=uow.now(),
         )
     )
+    return result.rowcount == 1
 
 
 def release(db: Database, claimed: Claim) -> None:
@@ -159,6 +177,7 @@ def release(db: Database, claimed: Claim) -> None:
             delete(idempotency_keys).where(
                 idempotency_keys.c.scope == claimed.scope,
                 idempotency_keys.c.key == claimed.key,
+                idempotency_keys.c.claim_token == claimed.token,
                 idempotency_keys.c.state == IN_FLIGHT,
             )
         )

@@ -45,6 +45,9 @@ idempotency_keys = Table(
     Column("key", String(255), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("state", String(12), nullable=False),  # in_flight | completed
+    # Who holds the claim: a takeover after the lease changes it, so a slow first worker can
+    # no longer complete (its business transaction then rolls back) or release the key.
+    Column("claim_token", String(32), nullable=False),
     Column("response_status", Integer, nullable=True),
     Column("response_body", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),

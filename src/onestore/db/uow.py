@@ -50,9 +50,9 @@ class UnitOfWork:
         return self.clock.now()
 
     def __enter__(self) -> Self:
-        conn = self._engine.connect()
-        if self._readonly:
-            conn = conn.execution_options(**{BEGIN_MODE: "DEFERRED"})
+        conn = self._engine.connect().execution_options(
+            **{BEGIN_MODE: "DEFERRED" if self._readonly else "IMMEDIATE"}
+        )
         conn.begin()
         self._conn = conn
         return self

@@ -9,6 +9,7 @@ pending for the next drain.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -41,11 +42,39 @@ def subscriber_count() -> int:
 class InProcessBus:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._local = threading.local()
 
-    def drain(self, batch: int = 100) -> int:
-        """Deliver pending events; returns how many were delivered."""
+    def after_commit(self) -> None:
+        """The hook run after a write that emitted events commits (see ``api.app``).
+
+        It delivers at most one batch, so a request never pays for a backlog (``onestore
+        relay`` drains that), and it never raises: the caller's change has already committed,
+        and a delivery problem must not look to the client like its request failed.
+        """
+        try:
+            self.drain(max_batches=1)
+        except Exception:
+            log.exception("in-process event delivery failed; events stay pending")
+
+    def drain(self, batch: int = 100, *, max_batches: int | None = None) -> int:
+        """Deliver pending events; returns how many were delivered.
+
+        Re-entrant calls (a subscriber's own write committing inside a delivery) return at
+        once: the running drain picks their events up, so the stack never grows per event.
+        """
+        if getattr(self._local, "draining", False):
+            return 0
+        self._local.draining = True
+        try:
+            return self._drain(batch, max_batches)
+        finally:
+            self._local.draining = False
+
+    def _drain(self, batch: int, max_batches: int | None) -> int:
         delivered = 0
-        while True:
+        rounds = 0
+        while max_batches is None or rounds < max_batches:
+            rounds += 1
             with self._db.uow(readonly=True) as uow:
                 events = pending(uow, batch)
             if not events:
@@ -57,6 +86,7 @@ class InProcessBus:
             delivered += progressed
             if len(events) < batch or progressed == 0:
                 return delivered
+        return delivered
 
     def _deliver(self, event: PublishedEvent) -> bool:
         handlers = _subscribers.get(event.event_type, []) + _subscribers.get("*", [])

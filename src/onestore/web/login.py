@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from onestore.api.security import SESSION_COOKIE, get_db, optional_principal, public
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth import service as auth_service
+from onestore.db.uow import UnitOfWork
 from onestore.kernel.errors import NotAuthenticated, OnestoreError, TooManyAttempts
 from onestore.web.errors import error_page
 from onestore.web.rendering import render
@@ -157,32 +158,36 @@ def login_submit(
             status_code=401,
         )
     db = get_db(request)
-    with db.uow() as uow:
-        try:
-            result = auth_service.authenticate_staff(uow, db.settings, username, password)
-        except TooManyAttempts as exc:
-            uow.commit()
-            return _login_form(
-                request,
-                next_path=target,
-                username=username,
-                error=_locked_message(exc.retry_after),
-                status_code=429,
-                headers={"Retry-After": str(exc.retry_after)},
-            )
-        except OnestoreError:
-            uow.commit()  # the failure counter must stick
-            return _login_form(
-                request,
-                next_path=target,
-                username=username,
-                error="Wrong username or password.",
-                status_code=401,
-            )
-        if old := request.cookies.get(SESSION_COOKIE):
+    old = request.cookies.get(SESSION_COOKIE)
+
+    def open_session(uow: UnitOfWork, user_id: str) -> auth_service.PageSession:
+        if old:
             auth_service.end_session(uow, old)  # never keep two sessions for one browser
-        session = auth_service.start_session(uow, result.user_id)
-        uow.commit()
+        return auth_service.start_session(uow, user_id)
+
+    try:
+        session = auth_service.sign_in(
+            db,
+            lambda uow: auth_service.authenticate_staff(uow, db.settings, username, password),
+            open_session,
+        )
+    except TooManyAttempts as exc:
+        return _login_form(
+            request,
+            next_path=target,
+            username=username,
+            error=_locked_message(exc.retry_after),
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except OnestoreError:
+        return _login_form(
+            request,
+            next_path=target,
+            username=username,
+            error="Wrong username or password.",
+            status_code=401,
+        )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -2,12 +2,14 @@
 
 from alembic import context
 
+from onestore.db.engine import BEGIN_MODE
 from onestore.db.metadata import all_tables
 
 target_metadata = all_tables()
 engine = context.config.attributes["engine"]
 
-with engine.connect() as connection:
+# A migration is a write: take SQLite's write lock up front like every write unit of work.
+with engine.connect().execution_options(**{BEGIN_MODE: "IMMEDIATE"}) as connection:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 19:04:49.598980
+Create Date: 2026-11-25 19:54:18.704752
 """
 
 from collections.abc import Sequence
@@ -165,6 +165,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("claim_token", sa.String(length=32), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=True),
         sa.Column("response_body", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
