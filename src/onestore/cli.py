@@ -54,6 +54,26 @@ def db_current() -> None:
     typer.echo(current_revision(Database().engine) or "empty (run: onestore db upgrade)")
 
 
+@db_app.command("purge-idempotency-keys")
+def db_purge_idempotency_keys(
+    older_than_hours: int | None = typer.Option(
+        None,
+        min=24,
+        help="Age to purge at (default ONESTORE_IDEMPOTENCY_RETENTION_HOURS, at least 24).",
+    ),
+) -> None:
+    """Delete idempotency keys past retention; run it from cron (e.g. hourly)."""
+    from datetime import timedelta
+
+    from onestore.db import idempotency
+    from onestore.db.database import Database
+
+    db = Database()
+    hours = older_than_hours or db.settings.idempotency_retention_hours
+    removed = idempotency.purge(db, timedelta(hours=hours))
+    typer.echo(f"purged {removed} idempotency keys older than {hours} h")
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -102,16 +122,28 @@ def main(argv: list[str] | None = None) -> None:
             raise
         typer.echo(f"error: {busy.one_line}", err=True)
         sys.exit(2)
-    except click.exceptions.Exit as done:
+    except (typer.Exit, click.exceptions.Exit) as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as err:
-        typer.echo(f"error: {err.format_message()}", err=True)
+    except (typer.TyperException, click.ClickException) as err:
+        # Typer vendors its own click: usage errors arrive as TyperException subclasses.
+        ctx = getattr(err, "ctx", None)
+        if type(err).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            typer.echo(ctx.get_help())
+            sys.exit(0)
+        message = err.format_message() if hasattr(err, "format_message") else str(err)
+        typer.echo(f"error: {' '.join(message.split())}", err=True)
         sys.exit(2)
     except FileNotFoundError as err:
         typer.echo(f"error: {err.filename}: no such file", err=True)
+        sys.exit(2)
+    except IsADirectoryError as err:
+        typer.echo(f"error: {err.filename}: is a directory, not a file", err=True)
+        sys.exit(2)
+    except PermissionError as err:
+        typer.echo(f"error: {err.filename}: permission denied", err=True)
         sys.exit(2)
 
 
