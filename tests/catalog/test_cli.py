@@ -150,3 +150,14 @@ def test_a_database_without_schema_is_one_line(
     assert capsys.readouterr().err.strip() == (
         "error: the database has no schema yet; run: onestore db upgrade"
     )
+
+
+def test_import_of_a_directory_or_missing_file_is_one_line_and_exit_2(
+    cli_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    for target in (folder, tmp_path / "absent.json"):
+        assert cli("import", "catalog", str(target)) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and "FILE" in err[0], err

@@ -300,3 +300,26 @@ def test_import_endpoint(
     assert skipped.json()["errors"][0]["location"] == "products[0].variants[0]"
     exported = client.get("/api/v1/catalog/export", headers=cashier)
     assert exported.status_code == 200 and len(exported.json()["products"]) == 2
+
+
+def test_csv_product_only_row_renames_and_empty_cells_keep_stored_values(db: Database) -> None:
+    """A row with an empty ``sku`` touches the product only: it must not reset the dimensions
+    of a product that has variants, and empty brand/category/status/description cells keep
+    what is stored, like every other empty cell."""
+    run(db, document())
+    text = "\n".join([CSV_HEADER, "P-000001,Linen shirt (new),,,ea,,,,,,,,,"])
+    parsed = csv_format.read_csv(text)
+    assert "dimensions" not in parsed.document["products"][0]
+    with db.uow() as uow:
+        report = import_catalog(uow, parsed.document, locate=parsed.locate)
+        uow.commit()
+    assert report.sections["products"].updated == 1
+    with db.uow(readonly=True) as uow:
+        shirt = queries.get_product_or_raise(uow, "P-000001")
+    assert shirt.name == "Linen shirt (new)"
+    assert shirt.dimensions == ["size", "colour"]
+    assert (shirt.brand, shirt.category_code, shirt.status) == (
+        "Northwind",
+        "fashion-women",
+        "active",
+    )

@@ -154,12 +154,14 @@ def test_a_variant_sets_exactly_the_products_dimensions() -> None:
 
 def test_duplicate_combinations_are_refused_even_with_empty_dimensions() -> None:
     values = [{"size": "M"}, {"size": "L"}, {"size": "M"}]
-    (error,) = model.duplicate_combination_errors(values)
+    (error,) = model.combination_errors(values)
     assert error.field == "variants.2" and "variants.0" in error.reason
     # Two variants of a product with no dimensions collide (SQL NULLs would not).
-    assert model.duplicate_combination_errors([{}, {}])
-    clash = model.existing_combination_errors([{"size": "M"}], [("M", None, None)])
+    assert model.combination_errors([{}, {}])
+    clash = model.combination_errors([{"size": "M"}], [("M", None, None)])
     assert clash and "another variant" in clash[0].reason
+    # The importer reports clashes inside a document itself: only stored ones here.
+    assert model.combination_errors([{"size": "L"}, {"size": "L"}], within=False) == []
 
 
 def test_draft_errors_reports_everything_at_once() -> None:

@@ -267,3 +267,24 @@ def test_channel_filter_uses_todays_assortment(reference: Database) -> None:
         assert queries.offered_product_ids(uow, "WEB", date(2026, 12, 1)) == {
             queries.get_product_or_raise(uow, c).id for c in ("P-1", "P-3")
         }
+
+
+def test_lookup_by_id_or_code_prefers_the_id(reference: Database) -> None:
+    """A product code may look like another product's ULID; the id match must win, whatever
+    order the database happens to return the rows in (so both insertion orders are tried)."""
+
+    def by_id(code: str, product_id: str) -> None:
+        with reference.uow() as uow:
+            draft = ProductIn.model_validate(product(code, variants=[])).to_draft()
+            service.create_product(uow, draft, product_id=product_id)
+            uow.commit()
+
+    first, second = "01HZZZZZZZZZZZZZZZZZZZZZZ1", "01HZZZZZZZZZZZZZZZZZZZZZZ2"
+    create(reference, product(first, variants=[]))  # code = the next product's id
+    by_id("REAL-1", first)
+    by_id("REAL-2", second)  # id first, then a product whose code is that id
+    create(reference, product(second, variants=[]))
+    with reference.uow(readonly=True) as uow:
+        assert queries.get_product_or_raise(uow, first).code == "REAL-1"
+        assert queries.get_product_or_raise(uow, second).code == "REAL-2"
+        assert queries.get_product_or_raise(uow, "REAL-2").id == second

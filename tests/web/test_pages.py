@@ -57,8 +57,11 @@ def test_customer_token_gets_a_403_page_not_json(client: TestClient, db: Databas
     assert "requires permission backoffice.access" in response.text
 
 
-def test_pages_accept_any_staff_role(client: TestClient, make_user: Callable[..., str]) -> None:
-    make_user("carl", Role.CASHIER)
+@pytest.mark.parametrize("role", list(Role))
+def test_pages_accept_any_staff_role(
+    client: TestClient, make_user: Callable[..., str], role: Role
+) -> None:
+    make_user("carl", role)
     sign_in(client, "carl")
     assert client.get("/backoffice").status_code == 200
     assert client.get("/backoffice/products").status_code == 200

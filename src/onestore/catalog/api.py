@@ -20,6 +20,7 @@ from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal
 from onestore.catalog import exporting, importing, queries, service
+from onestore.catalog.api_reference import READ, Limit, Offset
 from onestore.catalog.api_reference import router as reference_router
 from onestore.catalog.schemas import BarcodeIn, ProductIn, ProductPatch, VariantIn, VariantPatch
 from onestore.catalog.views import (
@@ -34,11 +35,7 @@ from onestore.db.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"], route_class=StrictJSONRoute)
 
-READ = [Depends(require(Permission.CATALOG_READ))]
 WRITE = [Depends(require(Permission.CATALOG_WRITE))]
-
-Limit = Query(50, ge=1, le=queries.MAX_LIMIT, description="Page size, 1-100.")
-Offset = Query(0, ge=0, le=queries.MAX_OFFSET, description="Rows to skip.")
 
 
 def _json(view: Any, status: int = 200) -> JSONResponse:

@@ -50,6 +50,8 @@ from onestore.db.uow import UnitOfWork
 router = APIRouter(route_class=StrictJSONRoute)
 
 READ = [Depends(require(Permission.CATALOG_READ))]
+"""Shared with ``api`` (as are ``Limit`` and ``Offset``): one definition of the read rule
+and of paging for every catalog route."""
 CATALOG_WRITE = [Depends(require(Permission.CATALOG_WRITE))]
 LOCATIONS_WRITE = [Depends(require(Permission.LOCATIONS_WRITE))]
 CHANNELS_WRITE = [Depends(require(Permission.CHANNELS_WRITE))]

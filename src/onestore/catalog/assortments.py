@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from onestore.catalog import model
+from onestore.catalog import model, writes
 from onestore.catalog.reference import get_assortment_or_raise
-from onestore.catalog.service import UNSET, Unset, insert_or_conflict, raise_if
 from onestore.catalog.tables import (
     assortment_channels,
     assortment_lines,
@@ -26,8 +25,9 @@ from onestore.catalog.tables import (
     products,
 )
 from onestore.catalog.views import AssortmentView
+from onestore.catalog.writes import UNSET, Unset, insert_or_conflict, raise_if
 from onestore.db.uow import UnitOfWork
-from onestore.kernel.errors import Conflict, FieldError
+from onestore.kernel.errors import FieldError
 from onestore.kernel.events import DomainEvent
 from onestore.kernel.ids import new_id
 
@@ -116,11 +116,7 @@ def create_assortment(
     assortment_id: str | None = None,
 ) -> AssortmentView:
     """Create an assortment with its channels and lines; emits ``assortment_created``."""
-    if uow.conn.execute(select(assortments.c.id).where(assortments.c.code == code)).first():
-        raise Conflict(
-            f"assortment code {code!r} is already used",
-            errors=[FieldError("code", "already used by another assortment")],
-        )
+    writes.refuse_used_code(uow, assortments, code, "assortment")
     raise_if(model.date_range_errors(valid_from, valid_to))
     channel_ids, rows = _resolve(uow, list(channels), list(lines))
     assortment_id = assortment_id or new_id()

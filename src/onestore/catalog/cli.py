@@ -55,6 +55,23 @@ def _format_of(path: Path, given: FileFormat | None) -> FileFormat:
     raise OnestoreError(f"cannot tell the format of {path.name}; pass --format json or csv")
 
 
+def _read(file: Path) -> bytes:
+    """The file's bytes. A missing path, a directory or an unreadable file is a one-line
+    ``ValidationFailed`` on ``FILE`` (exit 2), not a traceback. Checked here rather than with
+    typer's ``exists=``/``dir_okay=``: those raise typer's own click exceptions, which
+    ``onestore.cli.main`` does not turn into one line."""
+    if file.is_dir():
+        raise ValidationFailed.on("FILE", f"{file} is a directory, not a catalog file")
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise OnestoreError(f"{file.name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+        return file.read_bytes()
+    except FileNotFoundError:
+        raise ValidationFailed.on("FILE", f"{file}: no such file") from None
+    except OSError as exc:
+        raise ValidationFailed.on("FILE", f"cannot read {file}: {exc.strerror or exc}") from None
+
+
 def import_command(
     file: Path = typer.Argument(..., help="The catalog file (.json document or .csv)."),
     skip_invalid: bool = typer.Option(
@@ -65,10 +82,8 @@ def import_command(
     ),
 ) -> None:
     """Upsert products (and, from JSON, every other section) by code and SKU."""
+    raw = _read(file)
     kind = _format_of(file, file_format)
-    if file.stat().st_size > MAX_FILE_BYTES:
-        raise OnestoreError(f"{file.name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
-    raw = file.read_bytes()
     locate = None
     known: list[RowError] = []
     if kind is FileFormat.CSV:

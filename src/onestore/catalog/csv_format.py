@@ -3,9 +3,12 @@
 Columns: ``product_code,product_name,category,brand,unit,status,description,sku,size,colour,
 style,list_price,currency,barcodes`` (barcodes separated by ``|``). A product's rows must agree
 on the product columns (the first row wins; a later row that differs is an error on its line).
-Its dimensions are inferred from which of size/colour/style are non-empty across its rows. A
-row with an empty ``sku`` is a product without variants. CSV has no attributes column, so an
-imported CSV never changes a product's attributes.
+Its dimensions are inferred from which of size/colour/style are non-empty across its variant
+rows; a product with no variant rows (only rows with an empty ``sku``: product fields only, say
+a rename) says nothing about dimensions, so the stored ones are kept. An empty product cell
+(``category``, ``brand``, ``status``, ``description``) keeps the stored value — a CSV cannot
+clear one; use JSON or the API for that. CSV has no attributes column, so an imported CSV never
+changes a product's attributes.
 
 Reading turns the file into an ``onestore.catalog/1`` document plus a *locator* that maps the
 importer's JSON-path errors (``products[3].variants[1]``, ``list_price``) back to the user's
@@ -122,7 +125,8 @@ def read_csv(text: str) -> CsvDocument:
         result.errors.append(RowError(f"line {reader.line_num}", "", f"not valid CSV: {exc}"))
     for product in result.document["products"]:
         variants = product["variants"]
-        product["dimensions"] = [d for d in model.DIMENSIONS if any(v.get(d) for v in variants)]
+        if variants:  # product-only rows say nothing about dimensions: keep the stored ones
+            product["dimensions"] = [d for d in model.DIMENSIONS if any(v.get(d) for v in variants)]
     return result
 
 
@@ -154,12 +158,10 @@ def _add_row(result: CsvDocument, row: dict[str, str], line: int, by_code: dict[
         product = {
             "code": code,
             "name": row["product_name"].strip(),
-            "brand": _optional(row["brand"]),
-            "category": _optional(row["category"]),
             "unit": row["unit"].strip(),
             "variants": [],
         }
-        for column in ("status", "description"):  # empty = keep what is stored
+        for column in ("brand", "category", "status", "description"):  # empty = keep stored
             if row[column].strip():
                 product[column] = row[column].strip()
         products.append(product)

@@ -352,17 +352,9 @@ class _Checker:
         return product, positions, whole
 
     def _definitions(self) -> dict[str, model.AttributeDefinition]:
-        found = {
-            code: model.AttributeDefinition(
-                code, r.name, model.AttributeType(r.value_type), tuple(r.choices or ())
-            )
-            for code, r in self.existing.attributes.items()
-        }
+        found = {code: model.definition_of(r) for code, r in self.existing.attributes.items()}
         for good in self.plan.good["attributes"]:
-            r = good.row
-            found[r.code] = model.AttributeDefinition(
-                r.code, r.name, model.AttributeType(r.value_type), tuple(r.choices or ())
-            )
+            found[good.row.code] = model.definition_of(good.row)
         for code in self.plan.bad["attributes"]:
             found.pop(code, None)
         return found
@@ -413,7 +405,7 @@ class _Checker:
             if v.sku not in in_doc
         ]
         values = [{"size": v.size, "colour": v.colour, "style": v.style} for v in row.variants]
-        for err in model.existing_combination_errors(values, kept):
+        for err in model.combination_errors(values, kept, within=False):
             at_variant(err.field, err.reason)
         for i, variant in enumerate(row.variants):
             here = f"{where}.variants[{positions[i]}]"

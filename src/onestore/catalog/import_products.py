@@ -1,50 +1,55 @@
 """Writing imported products, variants and barcodes: compare with what is stored, then insert
-and update in batches with ``executemany``.
+and update in batches with ``executemany``; and :class:`ImportContext`, what every section
+writer of an import shares.
 
 A field the row does not give (``description``, ``attributes``, a variant's ``status``...) keeps
-its stored value, so a CSV file — which has no attributes column — never wipes attributes.
+its stored value, so a CSV file — which has no attributes column — never wipes attributes. An
+update writes only the columns that differ. The stored rows compared against were read under
+a row lock (``importing.load_existing``), so nothing changes them before this writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import bindparam, update
+from typing import Any, Protocol
 
 from onestore.catalog import model
-from onestore.catalog.import_plan import Good
+from onestore.catalog.import_plan import Existing, Good
 from onestore.catalog.queries import money
-from onestore.catalog.service import attribute_definitions_by_code, insert_or_conflict
+from onestore.catalog.reference import attribute_definitions_by_code
 from onestore.catalog.tables import barcodes, products, variants
+from onestore.catalog.writes import insert_or_conflict, update_many
 from onestore.db.uow import UnitOfWork
+from onestore.kernel.events import DomainEvent
 from onestore.kernel.ids import new_id
 from onestore.kernel.money import Money
-
-if TYPE_CHECKING:
-    from onestore.catalog.import_writes import Writer
 
 BATCH = 500
 
 
-def update_many(
-    uow: UnitOfWork,
-    table: Any,
-    key: str,
-    rows: list[dict[str, Any]],
-    extra: Mapping[str, Any] | None = None,
-) -> None:
-    """UPDATE ... WHERE key = :b_key for many rows with the same columns (executemany);
-    ``extra`` adds SQL expressions every row gets, e.g. ``version = version + 1``."""
-    if not rows:
-        return
-    columns = [k for k in rows[0] if k != key]
-    statement = (
-        update(table)
-        .where(table.c[key] == bindparam(f"b_{key}"))
-        .values({c: bindparam(f"b_{c}") for c in columns} | dict(extra or {}))
-    )
-    uow.conn.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+class Counts(Protocol):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ImportContext:
+    """What the section writers of one import share: the unit of work, the snapshot compared
+    against, the per-section counters, and the ids of everything by code (filled in as new
+    rows get ids, so later sections can refer to them)."""
+
+    def __init__(self, uow: UnitOfWork, existing: Existing, counts: Mapping[str, Counts]) -> None:
+        self.uow = uow
+        self.ex = existing
+        self.counts = counts
+        self.now = uow.now()
+        self.category_ids = {code: r.id for code, r in existing.categories.items()}
+        self.location_ids = {code: r.id for code, r in existing.locations.items()}
+        self.channel_ids = {code: r.id for code, r in existing.channels.items()}
+        self.product_ids = {code: r.id for code, r in existing.products.items()}
+
+    def emit(self, event_type: str, aggregate: str, aggregate_id: str, **payload: Any) -> None:
+        self.uow.emit(DomainEvent(event_type, aggregate, aggregate_id, payload))
 
 
 def _money(amount: Any, currency: str) -> Money:
@@ -54,7 +59,7 @@ def _money(amount: Any, currency: str) -> Money:
 
 
 class ProductWriter:
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: ImportContext) -> None:
         self.w = writer
         self.uow = writer.uow
         self.new_products: list[dict[str, Any]] = []
@@ -130,8 +135,8 @@ class ProductWriter:
             return
         diff = sorted(k for k, v in fields.items() if getattr(stored, k) != v)
         if diff:
-            merged = {k: getattr(stored, k) for k in _PRODUCT_COLUMNS} | fields
-            self.changed_products.append({"id": stored.id, **merged, "updated_at": self.w.now})
+            changed = {k: fields[k] for k in diff}
+            self.changed_products.append({"id": stored.id, **changed, "updated_at": self.w.now})
             self.w.emit(
                 "catalog.product_updated",
                 "product",
@@ -196,8 +201,9 @@ class ProductWriter:
                 known = self.w.ex.barcodes.get(v.sku, set())
                 diff = sorted(k for k, value in fields.items() if getattr(stored, k) != value)
                 if diff:
+                    changed = {k: fields[k] for k in diff}
                     self.changed_variants.append(
-                        {"id": variant_id, **fields, "updated_at": self.w.now}
+                        {"id": variant_id, **changed, "updated_at": self.w.now}
                     )
                     payload: dict[str, Any] = {"sku": v.sku, "product_id": product_id}
                     if "list_price" in diff or "currency" in diff:
@@ -246,15 +252,3 @@ class ProductWriter:
             counts["barcodes"].created += 1
             added = True
         return added
-
-
-_PRODUCT_COLUMNS = (
-    "name",
-    "description",
-    "brand",
-    "category_id",
-    "unit_code",
-    "status",
-    "dimensions",
-    "attributes",
-)

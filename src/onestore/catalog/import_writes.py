@@ -10,15 +10,14 @@ same ``catalog.*`` events as the API's use cases.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import delete, update
 
 from onestore.catalog import model
-from onestore.catalog.import_plan import Existing, Good, Plan
-from onestore.catalog.import_products import ProductWriter, update_many
+from onestore.catalog.import_plan import Good, Plan
+from onestore.catalog.import_products import ImportContext, ProductWriter
 from onestore.catalog.network import LOCATION_FIELDS
-from onestore.catalog.service import insert_or_conflict
 from onestore.catalog.tables import (
     assortment_channels,
     assortment_lines,
@@ -30,30 +29,12 @@ from onestore.catalog.tables import (
     locations,
     units,
 )
-from onestore.db.uow import UnitOfWork
-from onestore.kernel.events import DomainEvent
+from onestore.catalog.writes import insert_or_conflict, update_many
 from onestore.kernel.ids import new_id
 
 
-class Counts(Protocol):
-    created: int
-    updated: int
-    unchanged: int
-
-
-class Writer:
-    def __init__(self, uow: UnitOfWork, existing: Existing, counts: Mapping[str, Counts]) -> None:
-        self.uow = uow
-        self.ex = existing
-        self.counts = counts
-        self.now = uow.now()
-        self.category_ids = {code: r.id for code, r in existing.categories.items()}
-        self.location_ids = {code: r.id for code, r in existing.locations.items()}
-        self.channel_ids = {code: r.id for code, r in existing.channels.items()}
-        self.product_ids = {code: r.id for code, r in existing.products.items()}
-
-    def emit(self, event_type: str, aggregate: str, aggregate_id: str, **payload: Any) -> None:
-        self.uow.emit(DomainEvent(event_type, aggregate, aggregate_id, payload))
+class Writer(ImportContext):
+    """Writes a checked plan, section by section, in dependency order."""
 
     def write(self, plan: Plan, *, progress: Callable[[int], None]) -> None:
         self.units(plan.good["units"])

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from onestore.catalog import import_writes, model
+from onestore.catalog import import_writes, model, writes
 from onestore.catalog.import_plan import (
     SECTIONS,
     Existing,
@@ -102,7 +102,7 @@ def import_catalog(
     and then written. ``locate`` and ``known_errors`` let a file reader (CSV) report in its
     own terms (line numbers) and add what it found while reading. The caller commits.
     """
-    existing = load_existing(uow, document)
+    existing = load_existing(uow, document, lock=True)
     rows = document.get("products") if isinstance(document, dict) else None
     total = 2 * len(rows) if isinstance(rows, list) else 0
     tick = progress or (lambda _done, _total: None)
@@ -151,13 +151,24 @@ def _wanted(document: Mapping[str, Any]) -> tuple[list[str], list[str], list[str
     return _strings(codes), _strings(v.get("sku") for v in variant_rows), sorted(set(gtins))
 
 
-def load_existing(uow: UnitOfWork, document: Any) -> Existing:
+def load_existing(uow: UnitOfWork, document: Any, *, lock: bool = False) -> Existing:
     """Everything the checks and the writer compare against, in a fixed number of queries
-    per 500 codes (reference tables are read whole: they are small)."""
+    per 500 codes (reference tables are read whole: they are small).
+
+    With ``lock`` (an import that will write), what the import will update is locked before
+    it is read, so an API change cannot commit between this read and the import's write and
+    then be overwritten unseen: imports queue on one lock, category moves on the tree lock
+    (when the document has categories), and the products it names are locked by id — every
+    writer of a product's variants locks the product row first, so this covers them too.
+    """
     doc = document if isinstance(document, dict) else {}
     ex = Existing()
     c = uow.conn
     r: Any
+    if lock:
+        writes.lock_import(uow)
+        if _section(doc, "categories"):
+            writes.lock_category_tree(uow)
     ex.units = {r.code: r for r in c.execute(select(units))}
     ex.attributes = {r.code: r for r in c.execute(select(attribute_definitions))}
     parent = categories.alias("parent")
@@ -185,6 +196,8 @@ def load_existing(uow: UnitOfWork, document: Any) -> Existing:
     ):
         ex.channel_serving.setdefault(r.channel, set()).add(r.location)
     product_codes, skus, gtins = _wanted(doc)
+    if lock:
+        _lock_products(uow, product_codes)
     _load_products(uow, ex, product_codes)
     for part in chunks(skus):
         for r in c.execute(
@@ -202,6 +215,16 @@ def load_existing(uow: UnitOfWork, document: Any) -> Existing:
             ex.gtin_owner[r.gtin] = r.sku
     _load_assortments(uow, ex)
     return ex
+
+
+def _lock_products(uow: UnitOfWork, codes: list[str]) -> None:
+    """Lock the stored products with these codes in id order (the order every writer uses)."""
+    ids: list[str] = []
+    for part in chunks(codes):
+        ids += [
+            r.id for r in uow.conn.execute(select(products.c.id).where(products.c.code.in_(part)))
+        ]
+    writes.lock_rows(uow, products, ids)
 
 
 def _load_products(uow: UnitOfWork, ex: Existing, codes: list[str]) -> None:

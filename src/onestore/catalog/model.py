@@ -206,17 +206,22 @@ def combination(values: Mapping[str, str | None]) -> tuple[str | None, ...]:
     return tuple(values.get(name) or None for name in DIMENSIONS)
 
 
-def duplicate_combination_errors(
+def combination_errors(
     variants: Sequence[Mapping[str, str | None]],
     existing: Iterable[tuple[str | None, ...]] = (),
+    *,
     prefix: str = "variants",
+    within: bool = True,
 ) -> list[FieldError]:
-    """No two variants of a product may share a size/colour/style combination.
+    """No two variants of a product may share a size/colour/style combination: each of
+    ``variants`` is checked against the ``existing`` (stored) combinations and, if ``within``,
+    against the ones before it in ``variants``.
 
     Checked here rather than left to the database because SQL unique constraints treat NULLs as
-    distinct, so two variants of a product with no "style" would slip past them.
+    distinct, so two variants of a product with no "style" would slip past them. ``within`` is
+    off for the importer, which reports clashes inside a document on their own lines.
     """
-    taken = {combo: "an existing variant" for combo in existing}
+    taken = dict.fromkeys(existing, "another variant")
     errors = []
     for i, values in enumerate(variants):
         combo = combination(values)
@@ -227,29 +232,8 @@ def duplicate_combination_errors(
                     f"{prefix}.{i}", f"combination {shown} is already used by {taken[combo]}"
                 )
             )
-        else:
+        elif within:
             taken[combo] = f"{prefix}.{i}"
-    return errors
-
-
-def existing_combination_errors(
-    variants: Sequence[Mapping[str, str | None]],
-    existing: Iterable[tuple[str | None, ...]],
-    prefix: str = "variants",
-) -> list[FieldError]:
-    """Only the clashes with variants already stored (those within ``variants`` are
-    :func:`duplicate_combination_errors`' job)."""
-    taken = set(existing)
-    errors = []
-    for i, values in enumerate(variants):
-        combo = combination(values)
-        if combo in taken:
-            shown = "/".join(v for v in combo if v) or "(no dimensions)"
-            errors.append(
-                FieldError(
-                    f"{prefix}.{i}", f"combination {shown} is already used by another variant"
-                )
-            )
     return errors
 
 
@@ -265,6 +249,14 @@ class AttributeDefinition:
     name: str
     value_type: AttributeType
     choices: tuple[str, ...] = ()
+
+
+def definition_of(row: Any) -> AttributeDefinition:
+    """The definition held by anything with ``code``, ``name``, ``value_type`` and ``choices``
+    (a stored row or an import row), so every reader builds it the same way."""
+    return AttributeDefinition(
+        row.code, row.name, AttributeType(row.value_type), tuple(row.choices or ())
+    )
 
 
 def definition_errors(
@@ -565,5 +557,5 @@ def draft_errors(draft: ProductDraft) -> list[FieldError]:
             if gtin in gtins:
                 errors.append(FieldError(f"{where}.barcodes.{j}", f"same barcode as {gtins[gtin]}"))
             gtins.setdefault(gtin, f"{where}.barcodes.{j}")
-    errors += duplicate_combination_errors([v.dimension_values for v in draft.variants])
+    errors += combination_errors([v.dimension_values for v in draft.variants])
     return errors

@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from onestore.catalog import model
+from onestore.catalog import model, writes
 from onestore.catalog.reference import get_channel_or_raise, get_location_or_raise
-from onestore.catalog.service import UNSET, Unset, insert_or_conflict, raise_if
 from onestore.catalog.tables import channel_locations, channels, locations
 from onestore.catalog.views import ChannelView, LocationView
+from onestore.catalog.writes import UNSET, Unset, insert_or_conflict, raise_if
 from onestore.db.uow import UnitOfWork
-from onestore.kernel.errors import Conflict, FieldError, ValidationFailed
+from onestore.kernel.errors import FieldError, ValidationFailed
 from onestore.kernel.events import DomainEvent
 from onestore.kernel.ids import new_id
 from onestore.kernel.money import validate_currency
@@ -56,11 +56,7 @@ def create_location(
     location_id: str | None = None,
 ) -> LocationView:
     """Create a DC, store or vendor location; emits ``catalog.location_created``."""
-    if uow.conn.execute(select(locations.c.id).where(locations.c.code == code)).first():
-        raise Conflict(
-            f"location code {code!r} is already used",
-            errors=[FieldError("code", "already used by another location")],
-        )
+    writes.refuse_used_code(uow, locations, code, "location")
     if kind not in model.LOCATION_KINDS:
         raise ValidationFailed.on("kind", f"must be one of {', '.join(model.LOCATION_KINDS)}")
     location_id = location_id or new_id()
@@ -148,11 +144,7 @@ def create_channel(
     channel_id: str | None = None,
 ) -> ChannelView:
     """Create a channel and the set of locations serving it; emits ``channel_created``."""
-    if uow.conn.execute(select(channels.c.id).where(channels.c.code == code)).first():
-        raise Conflict(
-            f"channel code {code!r} is already used",
-            errors=[FieldError("code", "already used by another channel")],
-        )
+    writes.refuse_used_code(uow, channels, code, "channel")
     errors: list[FieldError] = []
     if kind not in model.CHANNEL_KINDS:
         errors.append(FieldError("kind", f"must be one of {', '.join(model.CHANNEL_KINDS)}"))

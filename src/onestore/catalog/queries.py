@@ -13,28 +13,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 
 from onestore.catalog import model
-from onestore.catalog.reference import (  # noqa: F401 - one import for every catalog read
+from onestore.catalog.reference import (
+    by_id_or_code,
+    category_id_or_raise,
     category_parents,
     channel_assortment_rules,
-    get_assortment,
-    get_assortment_or_raise,
-    get_attribute_or_raise,
-    get_category,
-    get_category_or_raise,
-    get_channel,
-    get_channel_or_raise,
-    get_location,
-    get_location_or_raise,
-    get_unit_or_raise,
-    list_assortments,
-    list_attributes,
-    list_categories,
-    list_channels,
-    list_locations,
-    list_units,
 )
 from onestore.catalog.tables import (
     barcodes,
@@ -81,13 +67,6 @@ def check_paging(limit: int, offset: int) -> None:
 
 
 # -- categories and assortments used as filters ---------------------------------------------------
-def _category_id_or_raise(uow: UnitOfWork, code: str, field: str) -> str:
-    found = uow.conn.execute(select(categories.c.id).where(categories.c.code == code)).first()
-    if found is None:
-        raise ValidationFailed.on(field, f"unknown category {code!r}")
-    return str(found.id)
-
-
 def _channel_id_or_raise(uow: UnitOfWork, code: str, field: str) -> str:
     found = uow.conn.execute(select(channels.c.id).where(channels.c.code == code)).first()
     if found is None:
@@ -184,7 +163,7 @@ def list_products(
             raise ValidationFailed.on("q", "must be at most 200 characters")
         where.append(_search_condition(q))
     if category:
-        root = _category_id_or_raise(uow, category, "category")
+        root = category_id_or_raise(uow, category, "category")
         subtree = model.descendants([root], category_parents(uow))
         where.append(products.c.category_id.in_(sorted(subtree)))
     if status:
@@ -283,15 +262,19 @@ def _variant_view(row: Any, codes: list[BarcodeView]) -> VariantView:
 
 
 def _product_row(uow: UnitOfWork, ref: str) -> Any:
-    return uow.conn.execute(
-        select(
-            products,
-            categories.c.code.label("category_code"),
-            categories.c.name.label("category_name"),
-        )
-        .select_from(products.outerjoin(categories, categories.c.id == products.c.category_id))
-        .where(or_(products.c.id == ref, products.c.code == ref))
-    ).first()
+    query = select(
+        products,
+        categories.c.code.label("category_code"),
+        categories.c.name.label("category_name"),
+    ).select_from(products.outerjoin(categories, categories.c.id == products.c.category_id))
+    return uow.conn.execute(by_id_or_code(query, products.c.id, products.c.code, ref)).first()
+
+
+def product_id_of(uow: UnitOfWork, ref: str) -> str | None:
+    """The id of the product with id or code ``ref`` (the id match wins), or None."""
+    query = by_id_or_code(select(products.c.id), products.c.id, products.c.code, ref)
+    found = uow.conn.execute(query).first()
+    return None if found is None else str(found.id)
 
 
 def get_product(uow: UnitOfWork, ref: str) -> ProductDetail | None:
@@ -325,16 +308,16 @@ def get_product_or_raise(uow: UnitOfWork, ref: str) -> ProductDetail:
     return product
 
 
-def _hit(uow: UnitOfWork, condition: ColumnElement[bool]) -> BarcodeHit | None:
-    row = uow.conn.execute(
-        select(
-            variants,
-            products.c.code.label("product_code"),
-            products.c.name.label("product_name"),
-        )
-        .join(products, products.c.id == variants.c.product_id)
-        .where(condition)
-    ).first()
+def _hit_query() -> Select[Any]:
+    return select(
+        variants,
+        products.c.code.label("product_code"),
+        products.c.name.label("product_name"),
+    ).join(products, products.c.id == variants.c.product_id)
+
+
+def _hit(uow: UnitOfWork, query: Select[Any]) -> BarcodeHit | None:
+    row = uow.conn.execute(query).first()
     if row is None:
         return None
     codes = [
@@ -354,8 +337,8 @@ def _hit(uow: UnitOfWork, condition: ColumnElement[bool]) -> BarcodeHit | None:
 
 
 def get_variant(uow: UnitOfWork, sku: str) -> BarcodeHit | None:
-    """A variant by SKU (or id), with its product's id, code and name."""
-    return _hit(uow, or_(variants.c.sku == sku, variants.c.id == sku))
+    """A variant by id or SKU (the id match wins), with its product's id, code and name."""
+    return _hit(uow, by_id_or_code(_hit_query(), variants.c.id, variants.c.sku, sku))
 
 
 def get_variant_or_raise(uow: UnitOfWork, sku: str) -> BarcodeHit:
@@ -375,8 +358,10 @@ def find_variant_by_barcode(uow: UnitOfWork, code: str) -> BarcodeHit:
     gtin = model.parse_barcode(code, field="barcode").gtin
     hit = _hit(
         uow,
-        variants.c.id
-        == select(barcodes.c.variant_id).where(barcodes.c.gtin == gtin).scalar_subquery(),
+        _hit_query().where(
+            variants.c.id
+            == select(barcodes.c.variant_id).where(barcodes.c.gtin == gtin).scalar_subquery()
+        ),
     )
     if hit is None:
         raise NotFound(f"no variant has barcode {gtin}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Column, Select, case, or_, select
 
 from onestore.catalog import model
 from onestore.catalog.tables import (
@@ -35,7 +35,21 @@ from onestore.catalog.views import (
     UnitView,
 )
 from onestore.db.uow import UnitOfWork
-from onestore.kernel.errors import NotFound
+from onestore.kernel.errors import NotFound, ValidationFailed
+
+
+def by_id_or_code(
+    query: Select[Any], id_column: Column[Any], code_column: Column[Any], ref: str
+) -> Select[Any]:
+    """Narrow ``query`` to the row whose id is ``ref`` or, failing that, whose code is.
+
+    A code may equal another row's id (codes are free text that can look like a ULID), so
+    the id match is preferred by the query itself rather than left to row order."""
+    return (
+        query.where(or_(id_column == ref, code_column == ref))
+        .order_by(case((id_column == ref, 0), else_=1))
+        .limit(1)
+    )
 
 
 # -- units and attributes -------------------------------------------------------------------------
@@ -56,6 +70,11 @@ def list_attributes(uow: UnitOfWork) -> list[AttributeView]:
     return [AttributeView(r.code, r.name, r.value_type, list(r.choices or [])) for r in rows]
 
 
+def attribute_definitions_by_code(uow: UnitOfWork) -> dict[str, model.AttributeDefinition]:
+    """Every attribute definition, for checking product attribute values."""
+    return {r.code: model.definition_of(r) for r in uow.conn.execute(select(attribute_definitions))}
+
+
 def get_attribute_or_raise(uow: UnitOfWork, code: str) -> AttributeView:
     row = uow.conn.execute(
         select(attribute_definitions).where(attribute_definitions.c.code == code)
@@ -70,6 +89,14 @@ def category_parents(uow: UnitOfWork) -> dict[str, str | None]:
     """id -> parent id for the whole tree, in one query."""
     rows = uow.conn.execute(select(categories.c.id, categories.c.parent_id))
     return {r.id: r.parent_id for r in rows}
+
+
+def category_id_or_raise(uow: UnitOfWork, code: str, field: str) -> str:
+    """The id of category ``code``; an unknown one is a 422 on ``field``."""
+    found = uow.conn.execute(select(categories.c.id).where(categories.c.code == code)).first()
+    if found is None:
+        raise ValidationFailed.on(field, f"unknown category {code!r}")
+    return str(found.id)
 
 
 def list_categories(uow: UnitOfWork, *, parent: str | None = None) -> list[CategoryView]:
@@ -90,13 +117,10 @@ def list_categories(uow: UnitOfWork, *, parent: str | None = None) -> list[Categ
 def get_category(uow: UnitOfWork, ref: str) -> CategoryView | None:
     """A category by id or code."""
     parent_table = categories.alias("parent")
-    row = uow.conn.execute(
-        select(categories, parent_table.c.code.label("parent_code"))
-        .select_from(
-            categories.outerjoin(parent_table, parent_table.c.id == categories.c.parent_id)
-        )
-        .where(or_(categories.c.id == ref, categories.c.code == ref))
-    ).first()
+    query = select(categories, parent_table.c.code.label("parent_code")).select_from(
+        categories.outerjoin(parent_table, parent_table.c.id == categories.c.parent_id)
+    )
+    row = uow.conn.execute(by_id_or_code(query, categories.c.id, categories.c.code, ref)).first()
     return None if row is None else CategoryView(row.id, row.code, row.name, row.parent_code)
 
 
@@ -136,7 +160,7 @@ def list_locations(uow: UnitOfWork, *, kind: str | None = None) -> list[Location
 def get_location(uow: UnitOfWork, ref: str) -> LocationView | None:
     """A location by id or code."""
     row = uow.conn.execute(
-        select(locations).where(or_(locations.c.id == ref, locations.c.code == ref))
+        by_id_or_code(select(locations), locations.c.id, locations.c.code, ref)
     ).first()
     return None if row is None else _location_view(row)
 
@@ -191,7 +215,7 @@ def list_channels(uow: UnitOfWork, *, kind: str | None = None) -> list[ChannelVi
 def get_channel(uow: UnitOfWork, ref: str) -> ChannelView | None:
     """A channel by id or code."""
     rows = list(
-        uow.conn.execute(_channel_query().where(or_(channels.c.id == ref, channels.c.code == ref)))
+        uow.conn.execute(by_id_or_code(_channel_query(), channels.c.id, channels.c.code, ref))
     )
     views = _channel_views(uow, rows)
     return views[0] if views else None
@@ -279,7 +303,7 @@ def get_assortment(uow: UnitOfWork, ref: str) -> AssortmentView | None:
     """An assortment by id or code."""
     rows = list(
         uow.conn.execute(
-            select(assortments).where(or_(assortments.c.id == ref, assortments.c.code == ref))
+            by_id_or_code(select(assortments), assortments.c.id, assortments.c.code, ref)
         )
     )
     views = _assortment_views(uow, rows)

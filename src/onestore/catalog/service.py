@@ -3,7 +3,8 @@
 Each takes a unit of work, checks the request against the model's rules and the current
 state, writes, and appends a ``catalog.*`` event to the outbox in the same transaction; the
 caller commits. Every problem found in one request is reported together, naming each field.
-Reads live in ``onestore.catalog.queries`` and are re-exported here so callers need one import.
+Reads live in ``onestore.catalog.queries``; write helpers shared with the other catalog use
+cases in ``onestore.catalog.writes``.
 """
 
 from __future__ import annotations
@@ -12,28 +13,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from onestore.catalog import model
-from onestore.catalog.queries import (  # noqa: F401 - the read half of this service
-    find_variant_by_barcode,
-    get_product,
+from onestore.catalog import model, writes
+from onestore.catalog.queries import (
     get_product_or_raise,
-    get_variant,
     get_variant_or_raise,
-    list_products,
-    offered_product_ids,
+    product_id_of,
 )
-from onestore.catalog.tables import (
-    attribute_definitions,
-    barcodes,
-    categories,
-    products,
-    units,
-    variants,
-)
+from onestore.catalog.reference import attribute_definitions_by_code, category_id_or_raise
+from onestore.catalog.tables import barcodes, products, units, variants
 from onestore.catalog.views import BarcodeView, ProductDetail, VariantView
+from onestore.catalog.writes import UNSET, Unset, insert_or_conflict, raise_if
 from onestore.db.uow import UnitOfWork
 from onestore.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from onestore.kernel.events import DomainEvent
@@ -41,48 +32,8 @@ from onestore.kernel.ids import new_id
 from onestore.kernel.money import Money
 
 
-class Unset:
-    """Marks a field a PATCH did not mention (``None`` is a value: "clear the brand")."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET = Unset()
-
-
-def insert_or_conflict(uow: UnitOfWork, statement: Insert, rows: Any, detail: str) -> None:
-    """Insert; a unique-key race lost to a concurrent request becomes a 409, not a 500."""
-    try:
-        uow.conn.execute(statement, rows)
-    except IntegrityError:
-        raise Conflict(detail) from None
-
-
-def raise_if(errors: list[FieldError]) -> None:
-    """Raise one 422 carrying every field error found, so a client fixes them in one go."""
-    if errors:
-        first = errors[0]
-        raise ValidationFailed(f"{first.field}: {first.reason}", errors=errors)
-
-
-# -- reference data used by products --------------------------------------------------------------
-def attribute_definitions_by_code(uow: UnitOfWork) -> dict[str, model.AttributeDefinition]:
-    return {
-        r.code: model.AttributeDefinition(
-            r.code, r.name, model.AttributeType(r.value_type), tuple(r.choices or ())
-        )
-        for r in uow.conn.execute(select(attribute_definitions))
-    }
-
-
 def _category_id(uow: UnitOfWork, code: str | None, field: str) -> str | None:
-    if code is None:
-        return None
-    row = uow.conn.execute(select(categories.c.id).where(categories.c.code == code)).first()
-    if row is None:
-        raise ValidationFailed.on(field, f"unknown category {code!r}")
-    return str(row.id)
+    return None if code is None else category_id_or_raise(uow, code, field)
 
 
 def _check_unit(uow: UnitOfWork, code: str, field: str) -> None:
@@ -160,12 +111,7 @@ def create_product(
     listing every bad field. Nothing is written unless everything is acceptable.
     """
     errors = model.draft_errors(draft)
-    taken = uow.conn.execute(select(products.c.id).where(products.c.code == draft.code)).first()
-    if taken is not None:
-        raise Conflict(
-            f"product code {draft.code!r} is already used",
-            errors=[FieldError("code", "already used by another product")],
-        )
+    writes.refuse_used_code(uow, products, draft.code, "product")
     try:
         category_id = _category_id(uow, draft.category, "category")
     except ValidationFailed as err:
@@ -307,12 +253,7 @@ def update_product(
     raise_if(errors)
     if not values:
         return current
-    done = uow.conn.execute(
-        update(products)
-        .where(products.c.id == current.id, products.c.version == version)
-        .values(**values, version=products.c.version + 1, updated_at=uow.now())
-    )
-    if done.rowcount != 1:
+    if not writes.bump_version(uow, products, current.id, version, values):
         raise Conflict(f"product {current.code} was changed concurrently; reload and retry")
     changed = sorted(k.removesuffix("_id").removesuffix("_code") for k in values)
     uow.emit(
@@ -328,13 +269,21 @@ def update_product(
 
 # -- variants -------------------------------------------------------------------------------------
 def add_variant(uow: UnitOfWork, product_ref: str, draft: model.VariantDraft) -> VariantView:
-    """Add a variant to a product; emits ``catalog.variant_created``."""
-    product = get_product_or_raise(uow, product_ref)
+    """Add a variant to a product; emits ``catalog.variant_created``.
+
+    The product row is locked before its variants are read, so two requests adding the same
+    combination queue and the second sees the first (the unique key cannot catch it: unused
+    dimensions are NULL)."""
+    product_id = product_id_of(uow, product_ref)
+    if product_id is None:
+        raise NotFound(f"no product with id or code {product_ref!r}")
+    writes.lock_product(uow, product_id)
+    product = get_product_or_raise(uow, product_id)
     errors = model.variant_dimension_errors(product.dimensions, draft.dimension_values)
     existing = [model.combination(_values(v)) for v in product.variants]
     errors += [
         FieldError(product.dimensions[0] if product.dimensions else "sku", e.reason)
-        for e in model.duplicate_combination_errors([draft.dimension_values], existing)
+        for e in model.combination_errors([draft.dimension_values], existing)
     ]
     for j, raw in enumerate(draft.barcodes):
         try:
@@ -380,7 +329,11 @@ def update_variant(
     uow: UnitOfWork, sku: str, *, version: int, changes: VariantChanges
 ) -> VariantView:
     """Change a variant's price or status if ``version`` is current; emits
-    ``catalog.variant_updated`` (with the old and new price when it changed)."""
+    ``catalog.variant_updated`` (with the old and new price when it changed).
+
+    Locks the product row first, like every other writer of a product's variants, so the
+    import and ``add_variant`` see this change rather than race it."""
+    writes.lock_product(uow, get_variant_or_raise(uow, sku).product_id)
     hit = get_variant_or_raise(uow, sku)
     current = hit.variant
     if current.version != version:
@@ -412,12 +365,7 @@ def update_variant(
         payload["status"] = changes.status
     if not values:
         return current
-    done = uow.conn.execute(
-        update(variants)
-        .where(variants.c.id == current.id, variants.c.version == version)
-        .values(**values, version=variants.c.version + 1, updated_at=uow.now())
-    )
-    if done.rowcount != 1:
+    if not writes.bump_version(uow, variants, current.id, version, values):
         raise Conflict(f"variant {current.sku} was changed concurrently; reload and retry")
     uow.emit(DomainEvent("catalog.variant_updated", "variant", current.id, payload))
     return get_variant_or_raise(uow, current.id).variant

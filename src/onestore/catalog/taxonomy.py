@@ -8,39 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from onestore.catalog import model
+from onestore.catalog import model, writes
 from onestore.catalog.reference import (
+    category_id_or_raise,
     category_parents,
     get_attribute_or_raise,
     get_category_or_raise,
     get_unit_or_raise,
 )
-from onestore.catalog.service import UNSET, Unset, insert_or_conflict, raise_if
 from onestore.catalog.tables import attribute_definitions, categories, units
 from onestore.catalog.views import AttributeView, CategoryView, UnitView
+from onestore.catalog.writes import UNSET, Unset, insert_or_conflict, raise_if
 from onestore.db.uow import UnitOfWork
-from onestore.kernel.errors import Conflict, FieldError, ValidationFailed
+from onestore.kernel.errors import FieldError, ValidationFailed
 from onestore.kernel.events import DomainEvent
 from onestore.kernel.ids import new_id
 
 
-def _exists(uow: UnitOfWork, column: Any, value: str) -> bool:
-    return uow.conn.execute(select(column).where(column == value)).first() is not None
-
-
-def _duplicate(kind: str, code: str) -> Conflict:
-    return Conflict(
-        f"{kind} code {code!r} is already used",
-        errors=[FieldError("code", f"already used by another {kind}")],
-    )
-
-
 # -- units ----------------------------------------------------------------------------------------
 def create_unit(uow: UnitOfWork, *, code: str, name: str, decimals: int = 0) -> UnitView:
-    if _exists(uow, units.c.code, code):
-        raise _duplicate("unit", code)
+    writes.refuse_used_code(uow, units, code, "unit")
     raise_if(_decimals_errors(decimals))
     row = {"code": code, "name": name, "decimals": decimals}
     insert_or_conflict(uow, units.insert(), row, f"unit code {code!r} is already used")
@@ -73,12 +62,7 @@ def update_unit(
 
 # -- categories -----------------------------------------------------------------------------------
 def _parent_id(uow: UnitOfWork, parent: str | None) -> str | None:
-    if parent is None:
-        return None
-    row = uow.conn.execute(select(categories.c.id).where(categories.c.code == parent)).first()
-    if row is None:
-        raise ValidationFailed.on("parent", f"unknown category {parent!r}")
-    return str(row.id)
+    return None if parent is None else category_id_or_raise(uow, parent, "parent")
 
 
 def create_category(
@@ -90,8 +74,7 @@ def create_category(
     category_id: str | None = None,
 ) -> CategoryView:
     """Create a category under ``parent`` (a code) or as a root; emits ``category_created``."""
-    if _exists(uow, categories.c.code, code):
-        raise _duplicate("category", code)
+    writes.refuse_used_code(uow, categories, code, "category")
     parent_id = _parent_id(uow, parent)
     category_id = category_id or new_id()
     insert_or_conflict(
@@ -124,7 +107,12 @@ def update_category(
     name: str | Unset = UNSET,
     parent: str | Unset | None = UNSET,
 ) -> CategoryView:
-    """Rename or move a category; moving it below itself or its own descendant is refused."""
+    """Rename or move a category; moving it below itself or its own descendant is refused.
+
+    A move takes the category tree lock before reading the tree: two opposite moves checked
+    at once would each find no loop and together make one."""
+    if not isinstance(parent, Unset):
+        writes.lock_category_tree(uow)
     current = get_category_or_raise(uow, ref)
     values: dict[str, Any] = {}
     if not isinstance(name, Unset) and name != current.name:
@@ -159,8 +147,7 @@ def create_attribute(
     value_type: str,
     choices: list[str] | None = None,
 ) -> AttributeView:
-    if _exists(uow, attribute_definitions.c.code, code):
-        raise _duplicate("attribute", code)
+    writes.refuse_used_code(uow, attribute_definitions, code, "attribute")
     raise_if(model.definition_errors(value_type, choices))
     row = {
         "code": code,
