@@ -98,3 +98,10 @@ def test_openapi_names_each_operations_permission_and_auth(client: TestClient) -
             assert op["security"] == [{"bearer": []}], f"{method.upper()} {path}"
     staff = schema["paths"]["/api/v1/staff"]["post"]
     assert staff["x-permission"] == ["users.manage"]
+
+
+def test_openapi_documents_the_idempotency_key_on_retryable_creates(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/staff", "/api/v1/catalog/products", "/api/v1/catalog/locations"):
+        names = [p["name"] for p in paths[path]["post"].get("parameters", [])]
+        assert "Idempotency-Key" in names, path

@@ -22,6 +22,22 @@ from onestore.kernel.errors import IdempotencyInFlight, IdempotencyKeyMissing, O
 
 HEADER = "Idempotency-Key"
 
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": True,
+            "description": "1-255 printable ASCII characters. A retry with the same key gets the "
+            "first response again (Idempotent-Replayed: true); the same key with another body "
+            "is a 422; a retry while the first is still running is a 409. Kept at least 24 h.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        }
+    ]
+}
+"""``openapi_extra`` for routes that go through :func:`run_idempotent`, so the schema (and the
+docs page, and schemathesis) know the header is part of the request."""
+
 
 def run_idempotent(
     request: Request,

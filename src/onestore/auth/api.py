@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from onestore.api.idempotency import run_idempotent
+from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
 from onestore.api.security import authenticated, get_db, public, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth import service
@@ -134,6 +134,7 @@ def list_staff(
     status_code=201,
     response_model=StaffUserOut,
     responses={201: {"model": StaffUserOut}},
+    openapi_extra=IDEMPOTENCY_KEY,
 )
 def create_staff(
     body: StaffUserIn,

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from onestore.api.idempotency import run_idempotent
+from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal
@@ -69,7 +69,9 @@ def list_products(
     return _json(page)
 
 
-@router.post("/products", status_code=201, response_model=ProductDetail)
+@router.post(
+    "/products", status_code=201, response_model=ProductDetail, openapi_extra=IDEMPOTENCY_KEY
+)
 def create_product(
     body: ProductIn,
     request: Request,
@@ -99,7 +101,12 @@ def update_product(ref: str, body: ProductPatch, request: Request) -> JSONRespon
     return _json(product)
 
 
-@router.post("/products/{ref}/variants", status_code=201, response_model=VariantView)
+@router.post(
+    "/products/{ref}/variants",
+    status_code=201,
+    response_model=VariantView,
+    openapi_extra=IDEMPOTENCY_KEY,
+)
 def add_variant(
     ref: str,
     body: VariantIn,
@@ -141,7 +148,12 @@ def discontinue_variant(sku: str, request: Request) -> JSONResponse:
     return _json(variant)
 
 
-@router.post("/variants/{sku}/barcodes", status_code=201, response_model=BarcodeView)
+@router.post(
+    "/variants/{sku}/barcodes",
+    status_code=201,
+    response_model=BarcodeView,
+    openapi_extra=IDEMPOTENCY_KEY,
+)
 def add_barcode(
     sku: str,
     body: BarcodeIn,
@@ -174,7 +186,7 @@ def find_by_barcode(code: str, request: Request) -> JSONResponse:
 
 
 # -- import and export ----------------------------------------------------------------------------
-@router.post("/import", response_model=importing.ImportReport)
+@router.post("/import", response_model=importing.ImportReport, openapi_extra=IDEMPOTENCY_KEY)
 def import_document(
     request: Request,
     document: dict[str, Any] = Body(..., description="An onestore.catalog/1 document."),

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from onestore.api.idempotency import run_idempotent
+from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal
@@ -96,7 +96,7 @@ def list_units(request: Request, limit: int = Limit, offset: int = Offset) -> JS
     return _page(request, reference.list_units, limit, offset)
 
 
-@router.post("/units", status_code=201, response_model=UnitView)
+@router.post("/units", status_code=201, response_model=UnitView, openapi_extra=IDEMPOTENCY_KEY)
 def create_unit(
     body: UnitIn,
     request: Request,
@@ -124,7 +124,9 @@ def list_categories(
     return _page(request, lambda uow: reference.list_categories(uow, parent=parent), limit, offset)
 
 
-@router.post("/categories", status_code=201, response_model=CategoryView)
+@router.post(
+    "/categories", status_code=201, response_model=CategoryView, openapi_extra=IDEMPOTENCY_KEY
+)
 def create_category(
     body: CategoryIn,
     request: Request,
@@ -153,7 +155,9 @@ def list_attributes(request: Request, limit: int = Limit, offset: int = Offset) 
     return _page(request, reference.list_attributes, limit, offset)
 
 
-@router.post("/attributes", status_code=201, response_model=AttributeView)
+@router.post(
+    "/attributes", status_code=201, response_model=AttributeView, openapi_extra=IDEMPOTENCY_KEY
+)
 def create_attribute(
     body: AttributeIn,
     request: Request,
@@ -187,7 +191,9 @@ def list_locations(
     return _page(request, lambda uow: reference.list_locations(uow, kind=kind), limit, offset)
 
 
-@router.post("/locations", status_code=201, response_model=LocationView)
+@router.post(
+    "/locations", status_code=201, response_model=LocationView, openapi_extra=IDEMPOTENCY_KEY
+)
 def create_location(
     body: LocationIn,
     request: Request,
@@ -220,7 +226,9 @@ def list_channels(
     return _page(request, lambda uow: reference.list_channels(uow, kind=kind), limit, offset)
 
 
-@router.post("/channels", status_code=201, response_model=ChannelView)
+@router.post(
+    "/channels", status_code=201, response_model=ChannelView, openapi_extra=IDEMPOTENCY_KEY
+)
 def create_channel(
     body: ChannelIn,
     request: Request,
@@ -253,7 +261,9 @@ def list_assortments(request: Request, limit: int = Limit, offset: int = Offset)
     return _page(request, reference.list_assortments, limit, offset)
 
 
-@router.post("/assortments", status_code=201, response_model=AssortmentView)
+@router.post(
+    "/assortments", status_code=201, response_model=AssortmentView, openapi_extra=IDEMPOTENCY_KEY
+)
 def create_assortment(
     body: AssortmentIn,
     request: Request,
