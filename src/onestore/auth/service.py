@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Column, Table, select, update
 from sqlalchemy.exc import IntegrityError
 
 from onestore.auth.model import Grant, Principal, PrincipalKind, Role, StaffUser
@@ -260,12 +260,19 @@ def authenticate_staff(
     uow: UnitOfWork, settings: Settings, username: str, password: str
 ) -> LoginResult:
     """Check a staff password (see :func:`_check_password` for the lockout rule)."""
+    return _authenticate(uow, settings, staff_users.c.username, username, password)
+
+
+def _authenticate(
+    uow: UnitOfWork, settings: Settings, login: Column[str], value: str, password: str
+) -> LoginResult:
+    table = login.table
     row = uow.conn.execute(
-        select(staff_users)
-        .where(staff_users.c.username == username.strip().lower())
+        select(table)
+        .where(login == value.strip().lower())
         .with_for_update()  # concurrent guesses must see each other's count (PostgreSQL)
     ).first()
-    return LoginResult(user_id=_check_password(uow, settings, staff_users, row, password))
+    return LoginResult(user_id=_check_password(uow, settings, table, row, password))
 
 
 # -- customers ---------------------------------------------------------------------------------
@@ -296,12 +303,7 @@ def authenticate_customer(
     uow: UnitOfWork, settings: Settings, email: str, password: str
 ) -> LoginResult:
     """Check a shopper's password, with the same lockout rule as staff."""
-    row = uow.conn.execute(
-        select(customer_accounts)
-        .where(customer_accounts.c.email == email.strip().lower())
-        .with_for_update()  # concurrent guesses must see each other's count (PostgreSQL)
-    ).first()
-    return LoginResult(user_id=_check_password(uow, settings, customer_accounts, row, password))
+    return _authenticate(uow, settings, customer_accounts.c.email, email, password)
 
 
 def customer_principal(uow: UnitOfWork, account_id: str) -> Principal | None:
