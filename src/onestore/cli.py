@@ -98,10 +98,12 @@ def _register_contexts() -> None:
     from onestore.catalog.cli import register as register_catalog
     from onestore.demo.cli import register as register_demo
     from onestore.events.cli import register as register_events
+    from onestore.inventory.cli import register as register_inventory
 
     register_catalog(import_app=import_app, export_app=export_app)
     register_demo(app)
     register_events(app)
+    register_inventory(app)
     if bench_app.registered_commands:
         app.add_typer(bench_app, name="bench")
 

@@ -53,9 +53,11 @@ def _include_contexts(app: FastAPI) -> None:
     from onestore.auth.api import router as auth_router
     from onestore.auth.api import staff_router
     from onestore.catalog.api import router as catalog_router
+    from onestore.inventory.api import router as inventory_router
     from onestore.web.routes import router as web_router
 
     app.include_router(auth_router)
     app.include_router(staff_router)
     app.include_router(catalog_router)
+    app.include_router(inventory_router)
     app.include_router(web_router)

@@ -32,6 +32,9 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     TOKENS_MANAGE_OWN = "tokens.manage_own"
     EVENTS_READ = "events.read"
+    INVENTORY_READ = "inventory.read"
+    INVENTORY_WRITE = "inventory.write"
+    INVENTORY_RESERVE = "inventory.reserve"
 
 
 _STAFF_BASE = frozenset(
@@ -41,11 +44,22 @@ _STAFF_BASE = frozenset(
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.MERCHANDISER: _STAFF_BASE
-    | {Permission.CATALOG_WRITE, Permission.CATALOG_IMPORT, Permission.CHANNELS_WRITE},
-    Role.STORE_MANAGER: _STAFF_BASE | {Permission.USERS_READ},
-    Role.CASHIER: _STAFF_BASE,
-    Role.CUSTOMER_SERVICE: _STAFF_BASE,
-    Role.FINANCE: _STAFF_BASE | {Permission.EVENTS_READ},
+    | {
+        Permission.CATALOG_WRITE,
+        Permission.CATALOG_IMPORT,
+        Permission.CHANNELS_WRITE,
+        Permission.INVENTORY_READ,
+    },
+    Role.STORE_MANAGER: _STAFF_BASE
+    | {
+        Permission.USERS_READ,
+        Permission.INVENTORY_READ,
+        Permission.INVENTORY_WRITE,
+        Permission.INVENTORY_RESERVE,
+    },
+    Role.CASHIER: _STAFF_BASE | {Permission.INVENTORY_READ, Permission.INVENTORY_RESERVE},
+    Role.CUSTOMER_SERVICE: _STAFF_BASE | {Permission.INVENTORY_READ, Permission.INVENTORY_RESERVE},
+    Role.FINANCE: _STAFF_BASE | {Permission.EVENTS_READ, Permission.INVENTORY_READ},
 }
 
 CUSTOMER_PERMISSIONS: frozenset[Permission] = frozenset({Permission.TOKENS_MANAGE_OWN})

@@ -31,5 +31,6 @@ def all_tables() -> MetaData:
     from onestore.catalog import tables as _catalog  # noqa: F401
     from onestore.db import tables as _db  # noqa: F401
     from onestore.demo import tables as _demo  # noqa: F401
+    from onestore.inventory import tables as _inventory  # noqa: F401
 
     return metadata

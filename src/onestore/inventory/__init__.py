@@ -1,0 +1,1 @@
+"""Inventory: the stock ledger, balances, reservations and availability to promise."""

@@ -1,0 +1,227 @@
+"""Inventory API: availability, receipts, adjustments, reservations and the movement ledger.
+
+Every route declares its permission: ``inventory.read`` to look, ``inventory.write`` to change
+stock on hand, ``inventory.reserve`` to hold it. Every POST goes through ``run_idempotent``, so a
+client retrying a reserve after a timeout gets the first answer instead of a second hold.
+A reservation is visible to the caller that made it; callers who may change stock
+(``inventory.write``) see all of them. Anyone else gets a 404, not a hint that it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
+from onestore.api.security import get_db, require
+from onestore.api.strict_json import StrictJSONRoute
+from onestore.auth.model import Permission, Principal, permitted
+from onestore.catalog.wire import to_json
+from onestore.db.uow import UnitOfWork
+from onestore.inventory import availability, reservations, service
+from onestore.inventory.model import MovementKind
+from onestore.inventory.schemas import AdjustmentIn, ExtendIn, ReceiptIn, ReservationIn
+from onestore.inventory.views import MovementPage, ReservationView, SkuAvailability
+
+router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=StrictJSONRoute)
+
+READ = [Depends(require(Permission.INVENTORY_READ))]
+
+
+def _owner(principal: Principal) -> str | None:
+    """Whose reservations this caller may see: None (all) for stock managers, else their own."""
+    return None if permitted(principal, Permission.INVENTORY_WRITE) else principal.scope_key
+
+
+def _idempotent(
+    request: Request, principal: Principal, payload: Any, work: Callable[[UnitOfWork], Any]
+) -> Response:
+    def action(uow: UnitOfWork) -> tuple[int, Any]:
+        return 200, to_json(work(uow))
+
+    return run_idempotent(request, get_db(request), principal, payload, action)
+
+
+@router.get("/availability", dependencies=READ, response_model=list[SkuAvailability])
+def get_availability(
+    request: Request,
+    sku: list[str] = Query(..., min_length=1, max_length=availability.MAX_SKUS),
+    location: list[str] = Query([], max_length=availability.MAX_LOCATIONS),
+    channel: str | None = Query(None, min_length=1, max_length=32),
+) -> JSONResponse:
+    """Available to promise per SKU, at the ``location``s given, or at the locations serving
+    ``channel``, or at every location. Lapsed soft reservations are already left out."""
+    with get_db(request).uow(readonly=True) as uow:
+        answer = availability.availability(uow, sku, locations=location, channel=channel)
+    return JSONResponse(to_json(answer))
+
+
+@router.post("/receipts", response_model=service.StockChange, openapi_extra=IDEMPOTENCY_KEY)
+def post_receipt(
+    body: ReceiptIn,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_WRITE)),
+) -> Response:
+    """Goods received at a location. Needs an ``Idempotency-Key``."""
+    return _idempotent(
+        request,
+        principal,
+        body.model_dump(mode="json"),
+        lambda uow: service.receive(
+            uow,
+            body.sku,
+            body.location,
+            body.quantity,
+            reference=body.reference,
+            actor=principal.scope_key,
+        ),
+    )
+
+
+@router.post("/adjustments", response_model=service.StockChange, openapi_extra=IDEMPOTENCY_KEY)
+def post_adjustment(
+    body: AdjustmentIn,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_WRITE)),
+) -> Response:
+    """A signed stock correction with a reason code. Needs an ``Idempotency-Key``."""
+    return _idempotent(
+        request,
+        principal,
+        body.model_dump(mode="json"),
+        lambda uow: service.adjust(
+            uow,
+            body.sku,
+            body.location,
+            body.quantity,
+            reason_code=body.reason_code,
+            kind=MovementKind(body.kind),
+            reference=body.reference,
+            actor=principal.scope_key,
+        ),
+    )
+
+
+@router.post(
+    "/reservations", status_code=201, response_model=ReservationView, openapi_extra=IDEMPOTENCY_KEY
+)
+def post_reservation(
+    body: ReservationIn,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
+) -> Response:
+    """Hold every line or none (409 ``insufficient-stock`` naming the short line).
+    Needs an ``Idempotency-Key``."""
+
+    def action(uow: UnitOfWork) -> tuple[int, Any]:
+        lines = reservations.line_requests(
+            uow, [(line.sku, line.location, line.quantity) for line in body.lines]
+        )
+        ttl = None if body.ttl_seconds is None else timedelta(seconds=body.ttl_seconds)
+        made = reservations.reserve(
+            uow,
+            lines,
+            kind=body.kind,
+            ttl=ttl,
+            reservation_id=body.id,
+            channel=body.channel,
+            reference=body.reference,
+            owner=principal.scope_key,
+        )
+        return 201, to_json(made)
+
+    return run_idempotent(request, get_db(request), principal, body.model_dump(mode="json"), action)
+
+
+@router.get("/reservations/{reservation_id}", response_model=ReservationView)
+def get_reservation(
+    reservation_id: str,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
+) -> JSONResponse:
+    with get_db(request).uow(readonly=True) as uow:
+        found = reservations.get_reservation_or_raise(uow, reservation_id, owner=_owner(principal))
+    return JSONResponse(to_json(found))
+
+
+@router.post(
+    "/reservations/{reservation_id}/extend",
+    response_model=ReservationView,
+    openapi_extra=IDEMPOTENCY_KEY,
+)
+def extend_reservation(
+    reservation_id: str,
+    body: ExtendIn,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
+) -> Response:
+    """Push a live soft reservation's expiry to now + ``ttl_seconds``."""
+    return _idempotent(
+        request,
+        principal,
+        {"id": reservation_id, **body.model_dump(mode="json")},
+        lambda uow: reservations.extend(
+            uow,
+            reservation_id,
+            timedelta(seconds=body.ttl_seconds),
+            owner=_owner(principal),
+        ),
+    )
+
+
+@router.post(
+    "/reservations/{reservation_id}/release",
+    response_model=ReservationView,
+    openapi_extra=IDEMPOTENCY_KEY,
+)
+def release_reservation(
+    reservation_id: str,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
+) -> Response:
+    """Give the held units back (cart emptied, order cancelled)."""
+    return _idempotent(
+        request,
+        principal,
+        {"id": reservation_id},
+        lambda uow: reservations.release(uow, reservation_id, owner=_owner(principal)),
+    )
+
+
+@router.post(
+    "/reservations/{reservation_id}/commit",
+    response_model=ReservationView,
+    openapi_extra=IDEMPOTENCY_KEY,
+)
+def commit_reservation(
+    reservation_id: str,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
+) -> Response:
+    """Consume the held units: they leave on hand as a sale (fulfilment, checkout)."""
+    return _idempotent(
+        request,
+        principal,
+        {"id": reservation_id},
+        lambda uow: reservations.commit(
+            uow, reservation_id, owner=_owner(principal), actor=principal.scope_key
+        ),
+    )
+
+
+@router.get("/movements", dependencies=READ, response_model=MovementPage)
+def get_movements(
+    request: Request,
+    sku: str | None = Query(None, min_length=1, max_length=64),
+    location: str | None = Query(None, min_length=1, max_length=32),
+    limit: int = Query(50, ge=1, le=service.MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=service.MAX_OFFSET),
+) -> JSONResponse:
+    """The stock ledger, oldest first."""
+    with get_db(request).uow(readonly=True) as uow:
+        page = service.list_movements(uow, sku=sku, location=location, limit=limit, offset=offset)
+    return JSONResponse(to_json(page))

@@ -1,0 +1,145 @@
+"""Availability to promise, read from the database of record (no cache that can lie).
+
+``available = on_hand - reserved - buffer``, where ``reserved`` leaves out soft reservations
+whose ``expires_at`` has passed even if the sweeper has not released them yet: a correlated
+sub-query adds their quantity back, so the answer is right between sweeps. Every read is a
+fixed number of queries whatever the number of SKUs and locations asked about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, select
+
+from onestore.db.uow import UnitOfWork
+from onestore.inventory import model, refs
+from onestore.inventory.balances import Key
+from onestore.inventory.tables import balances, reservation_lines, reservations
+from onestore.inventory.views import BalanceView, SkuAvailability
+from onestore.kernel.errors import ValidationFailed
+
+MAX_SKUS = 100
+MAX_LOCATIONS = 500
+
+
+def lapsed_quantity(now: datetime) -> ColumnElement[int]:
+    """Units of this balance row held by soft reservations that have expired but are still
+    marked active (correlated to ``inventory_balances``)."""
+    return (
+        select(func.coalesce(func.sum(reservation_lines.c.quantity), 0))
+        .select_from(
+            reservation_lines.join(
+                reservations, reservations.c.id == reservation_lines.c.reservation_id
+            )
+        )
+        .where(
+            reservation_lines.c.variant_id == balances.c.variant_id,
+            reservation_lines.c.location_id == balances.c.location_id,
+            reservations.c.status == model.ReservationStatus.ACTIVE.value,
+            reservations.c.kind == model.ReservationKind.SOFT.value,
+            reservations.c.expires_at <= now,
+        )
+        .correlate(balances)
+        .scalar_subquery()
+    )
+
+
+def effective(
+    uow: UnitOfWork, variant_ids: Sequence[str], location_ids: Sequence[str]
+) -> dict[Key, tuple[int, int, int, int]]:
+    """(on_hand, effective reserved, in_transit, buffer) per existing balance row, one query."""
+    if not variant_ids or not location_ids:
+        return {}
+    lapsed = lapsed_quantity(uow.now()).label("lapsed")
+    rows = uow.conn.execute(
+        select(
+            balances.c.variant_id,
+            balances.c.location_id,
+            balances.c.on_hand,
+            balances.c.reserved,
+            balances.c.in_transit,
+            balances.c.buffer,
+            lapsed,
+        ).where(
+            and_(
+                balances.c.variant_id.in_(sorted(set(variant_ids))),
+                balances.c.location_id.in_(sorted(set(location_ids))),
+            )
+        )
+    )
+    return {
+        (r.variant_id, r.location_id): (
+            r.on_hand,
+            r.reserved - int(r.lapsed),
+            r.in_transit,
+            r.buffer,
+        )
+        for r in rows
+    }
+
+
+def available_at(uow: UnitOfWork, key: Key) -> int:
+    """What one balance may still promise now (0 when there is no row)."""
+    found = effective(uow, [key[0]], [key[1]]).get(key)
+    return 0 if found is None else model.available(found[0], found[1], found[3])
+
+
+def availability(
+    uow: UnitOfWork,
+    skus: Sequence[str],
+    *,
+    locations: Sequence[str] = (),
+    channel: str | None = None,
+) -> list[SkuAvailability]:
+    """Availability of each SKU at the given locations, or at the locations that serve
+    ``channel``, or (neither given) at every location; a location with no balance row is 0.
+
+    Many SKUs cost the same three queries as one: resolve SKUs, resolve locations, read
+    balances."""
+    if not skus:
+        raise ValidationFailed.on("sku", "give at least one SKU")
+    if len(skus) > MAX_SKUS:
+        raise ValidationFailed.on("sku", f"at most {MAX_SKUS} SKUs per request")
+    if locations and channel:
+        raise ValidationFailed.on("channel", "give locations or a channel, not both")
+    variant_ids = refs.variant_ids(uow, skus, [f"sku.{i}" for i in range(len(skus))])
+    if channel is not None:
+        location_ids = refs.channel_location_ids(uow, channel)
+    elif locations:
+        if len(locations) > MAX_LOCATIONS:
+            raise ValidationFailed.on("location", f"at most {MAX_LOCATIONS} locations")
+        fields = [f"location.{i}" for i in range(len(locations))]
+        location_ids = list(dict.fromkeys(refs.location_ids(uow, locations, fields)))
+    else:
+        location_ids = refs.all_location_ids(uow)
+    found = effective(uow, variant_ids, location_ids)
+    sku_of = refs.skus_by_id(uow, variant_ids)
+    code_of = refs.location_codes_by_id(uow, location_ids)
+    answer = []
+    for variant_id in dict.fromkeys(variant_ids):
+        lines = []
+        for location_id in location_ids:
+            on_hand, reserved, in_transit, buffer = found.get(
+                (variant_id, location_id), (0, 0, 0, 0)
+            )
+            lines.append(
+                BalanceView(
+                    sku=sku_of[variant_id],
+                    location=code_of[location_id],
+                    on_hand=on_hand,
+                    reserved=reserved,
+                    in_transit=in_transit,
+                    buffer=buffer,
+                    available=model.available(on_hand, reserved, buffer),
+                )
+            )
+        answer.append(
+            SkuAvailability(
+                sku=sku_of[variant_id],
+                available=sum(line.available for line in lines),
+                locations=lines,
+            )
+        )
+    return answer

@@ -1,0 +1,142 @@
+"""The two writes every stock change is made of: one conditional UPDATE of a balance row whose
+result is checked, and (for on-hand changes) one ledger row — plus the outbox event.
+
+Why one statement: on PostgreSQL (READ COMMITTED) a concurrent UPDATE of the same row waits
+for the first to commit and then re-evaluates its ``WHERE`` against the new row, so the check
+("enough available") and the change are atomic without an explicit lock or a retry loop. On
+SQLite write units of work ``BEGIN IMMEDIATE`` and are serialised anyway. ``RETURNING`` hands
+back the new row, so reporting the new availability costs no extra read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from onestore.db.uow import UnitOfWork
+from onestore.inventory import model
+from onestore.inventory.tables import balances, movements
+from onestore.kernel.events import DomainEvent
+from onestore.kernel.ids import new_id
+
+Key = tuple[str, str]
+"""(variant_id, location_id): the primary key of a balance, and the lock order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    on_hand: int
+    reserved: int
+    in_transit: int
+    buffer: int
+
+    @property
+    def available(self) -> int:
+        return model.available(self.on_hand, self.reserved, self.buffer)
+
+
+def where_key(key: Key) -> ColumnElement[bool]:
+    return and_(balances.c.variant_id == key[0], balances.c.location_id == key[1])
+
+
+def ensure(uow: UnitOfWork, key: Key) -> None:
+    """Create the balance row if missing, race-safely on both backends (the loser of two
+    concurrent inserts does nothing and then updates the winner's row)."""
+    values = {
+        "variant_id": key[0],
+        "location_id": key[1],
+        "on_hand": 0,
+        "reserved": 0,
+        "in_transit": 0,
+        "buffer": 0,
+        "allow_negative": False,
+        "updated_at": uow.now(),
+    }
+    insert: Any = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
+    uow.conn.execute(insert(balances).values(**values).on_conflict_do_nothing())
+
+
+def read(uow: UnitOfWork, key: Key) -> Balance | None:
+    row = uow.conn.execute(
+        select(
+            balances.c.on_hand, balances.c.reserved, balances.c.in_transit, balances.c.buffer
+        ).where(where_key(key))
+    ).first()
+    return None if row is None else Balance(row.on_hand, row.reserved, row.in_transit, row.buffer)
+
+
+def apply(
+    uow: UnitOfWork,
+    key: Key,
+    values: dict[str, Any],
+    condition: ColumnElement[bool] | None = None,
+) -> Balance | None:
+    """``UPDATE balances SET values WHERE key [AND condition] RETURNING …``; None when the
+    condition (or the row) was not there, i.e. nothing changed."""
+    statement = update(balances).where(where_key(key))
+    if condition is not None:
+        statement = statement.where(condition)
+    row = uow.conn.execute(
+        statement.values(**values, updated_at=uow.now()).returning(
+            balances.c.on_hand, balances.c.reserved, balances.c.in_transit, balances.c.buffer
+        )
+    ).first()
+    return None if row is None else Balance(row.on_hand, row.reserved, row.in_transit, row.buffer)
+
+
+def free_after(delta: int) -> ColumnElement[bool]:
+    """The on-hand change ``delta`` leaves every reserved unit covered (or negatives allowed)."""
+    return balances.c.allow_negative | (balances.c.on_hand + delta - balances.c.reserved >= 0)
+
+
+def record(
+    uow: UnitOfWork,
+    key: Key,
+    kind: model.MovementKind,
+    on_hand_delta: int,
+    *,
+    in_transit_delta: int = 0,
+    reason_code: str | None = None,
+    reference: str | None = None,
+    actor: str | None = None,
+) -> str:
+    """Append one movement to the ledger; returns its id."""
+    movement_id = new_id()
+    uow.conn.execute(
+        movements.insert().values(
+            id=movement_id,
+            variant_id=key[0],
+            location_id=key[1],
+            kind=kind.value,
+            on_hand_delta=on_hand_delta,
+            in_transit_delta=in_transit_delta,
+            reason_code=reason_code,
+            reference=reference,
+            occurred_at=uow.now(),
+            actor=actor,
+        )
+    )
+    return movement_id
+
+
+def announce(uow: UnitOfWork, key: Key, balance: Balance) -> None:
+    """``inventory.availability_changed`` for one balance, with its new numbers."""
+    uow.emit(
+        DomainEvent(
+            "inventory.availability_changed",
+            "inventory_balance",
+            f"{key[0]}:{key[1]}",
+            {
+                "variant_id": key[0],
+                "location_id": key[1],
+                "on_hand": balance.on_hand,
+                "reserved": balance.reserved,
+                "buffer": balance.buffer,
+                "available": balance.available,
+            },
+        )
+    )

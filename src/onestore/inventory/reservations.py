@@ -1,0 +1,477 @@
+"""Reservations: soft holds for carts and checkouts that expire, and order holds consumed at
+fulfilment or released on cancel. A reservation is all-or-nothing over its lines.
+
+Concurrency, in one paragraph. Reserving is, per line, ``UPDATE balances SET reserved =
+reserved + q WHERE key AND on_hand - reserved - buffer >= q`` — the check and the change are
+one statement, so two checkouts for the last unit cannot both pass (the second waits for the
+first's row lock and then re-evaluates the ``WHERE``). The first line that matches nothing
+raises :class:`InsufficientStock` and the unit of work rolls back, so no partial reservation
+survives. Locks are taken in one global order: reservation rows by id, then balance rows by
+(variant_id, location_id); lapsed soft reservations on the same rows are released in the same
+statements (their freed quantity is netted into the one ``UPDATE`` per row), so the sweep adds
+no lock out of order and expired holds never block a new one.
+
+``_NAIVE`` is a test-only switch: the concurrency tests flip it to run a read-then-write path
+and prove that they catch its oversell. Nothing else may set it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from onestore.db.uow import UnitOfWork
+from onestore.inventory import balances, model, refs
+from onestore.inventory.availability import available_at
+from onestore.inventory.balances import Key
+from onestore.inventory.model import (
+    InsufficientStock,
+    LineRequest,
+    MovementKind,
+    ReservationKind,
+    ReservationStatus,
+)
+from onestore.inventory.tables import balances as balance_table
+from onestore.inventory.tables import reservation_lines, reservations
+from onestore.inventory.views import ReservationLineView, ReservationView
+from onestore.kernel.clock import as_utc
+from onestore.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from onestore.kernel.events import DomainEvent
+from onestore.kernel.ids import is_id, new_id
+
+_NAIVE = False
+"""Test-only: reserve by reading the balance, deciding in Python and writing the result back
+(the classic lost update). Flipped by a test fixture, never by application code."""
+
+ACTIVE = ReservationStatus.ACTIVE.value
+SWEEP_BATCH = 500
+
+
+# -- input ----------------------------------------------------------------------------------------
+def line_requests(uow: UnitOfWork, lines: Sequence[tuple[str, str, Any]]) -> list[LineRequest]:
+    """(sku, location code, quantity) triples -> requests with catalog ids, in two queries;
+    an unknown SKU or location is a 422 on ``lines.N.sku`` / ``lines.N.location``."""
+    if not lines:
+        raise ValidationFailed.on("lines", "at least one line is required")
+    if len(lines) > model.MAX_LINES:
+        raise ValidationFailed.on("lines", f"at most {model.MAX_LINES} lines")
+    errors: list[FieldError] = []
+    for i, (_sku, _location, quantity) in enumerate(lines):
+        try:
+            model.check_quantity(quantity, f"lines.{i}.quantity")
+        except ValidationFailed as err:
+            errors.extend(err.errors)
+    if errors:
+        raise ValidationFailed(f"{errors[0].field}: {errors[0].reason}", errors=errors)
+    variant_ids = refs.variant_ids(uow, [s for s, _, _ in lines], _fields(lines, "sku"))
+    location_ids = refs.location_ids(uow, [loc for _, loc, _ in lines], _fields(lines, "location"))
+    return [
+        LineRequest(v, loc, q, i)
+        for i, (v, loc, (_, _, q)) in enumerate(zip(variant_ids, location_ids, lines, strict=True))
+    ]
+
+
+def _fields(lines: Sequence[object], name: str) -> list[str]:
+    return [f"lines.{i}.{name}" for i in range(len(lines))]
+
+
+# -- use cases ------------------------------------------------------------------------------------
+def reserve(
+    uow: UnitOfWork,
+    lines: list[LineRequest],
+    *,
+    kind: ReservationKind | str,
+    ttl: timedelta | None,
+    reservation_id: str | None = None,
+    channel: str | None = None,
+    reference: str | None = None,
+    owner: str | None = None,
+) -> ReservationView:
+    """Hold every line or none. Raises :class:`InsufficientStock` naming the first short line."""
+    kind = _kind(kind)
+    now = uow.now()
+    expires_at = model.soft_expiry(kind, now, ttl)
+    wanted = model.normalise_lines(lines)
+    rid = reservation_id or new_id()
+    if not is_id(rid):
+        raise ValidationFailed.on("id", "must be a ULID (26 characters, Crockford base32)")
+    if channel is not None:
+        _check_channel(uow, channel, lines)
+    if uow.conn.execute(select(reservations.c.id).where(reservations.c.id == rid)).first():
+        raise Conflict(f"reservation {rid} already exists", errors=[FieldError("id", "in use")])
+    freed = free_lapsed(uow, [line.key for line in wanted])
+    asked = {line.key: line for line in wanted}
+    for key in sorted(set(asked) | set(freed)):
+        line = asked.get(key)
+        quantity = line.quantity if line else 0
+        if _NAIVE and line is not None:
+            after = _naive_hold(uow, key, quantity, freed.get(key, 0))
+        else:
+            condition = None
+            if quantity:
+                spare = balance_table.c.on_hand - balance_table.c.reserved
+                condition = spare - balance_table.c.buffer + freed.get(key, 0) >= quantity
+            after = balances.apply(
+                uow,
+                key,
+                {"reserved": balance_table.c.reserved - freed.get(key, 0) + quantity},
+                condition,
+            )
+        if after is None:
+            assert line is not None  # a release-only row always matches
+            have = available_at(uow, key) + freed.get(key, 0)
+            raise InsufficientStock(
+                f"{line.field}: only {have} available",
+                errors=[FieldError(line.field, f"only {have} available")],
+            )
+        balances.announce(uow, key, after)
+    try:
+        uow.conn.execute(
+            reservations.insert().values(
+                id=rid,
+                kind=kind.value,
+                status=ACTIVE,
+                channel=channel,
+                owner=owner,
+                reference=reference,
+                expires_at=expires_at,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    except IntegrityError:  # the same client id raced in from another request
+        raise Conflict(f"reservation {rid} already exists") from None
+    uow.conn.execute(
+        reservation_lines.insert(),
+        [
+            {
+                "reservation_id": rid,
+                "variant_id": line.variant_id,
+                "location_id": line.location_id,
+                "quantity": line.quantity,
+                "line_no": line.indexes[0],
+            }
+            for line in wanted
+        ],
+    )
+    _emit(uow, "inventory.reserved", rid, wanted)
+    return get_reservation_or_raise(uow, rid)
+
+
+def _check_channel(uow: UnitOfWork, channel: str, lines: Sequence[LineRequest]) -> None:
+    """A channel may only hold stock at the locations that serve it (catalog network)."""
+    try:
+        serving = set(refs.channel_location_ids(uow, channel))
+    except NotFound:
+        raise ValidationFailed.on("channel", f"no channel {channel!r}") from None
+    errors = [
+        FieldError(f"lines.{line.index}.location", f"does not serve channel {channel}")
+        for line in lines
+        if line.location_id not in serving
+    ]
+    if errors:
+        raise ValidationFailed(f"{errors[0].field}: {errors[0].reason}", errors=errors)
+
+
+def _naive_hold(uow: UnitOfWork, key: Key, quantity: int, freed: int) -> balances.Balance | None:
+    """The broken path the tests must catch: read, decide in Python, write the number back."""
+    current = balances.read(uow, key)
+    if current is None:
+        return None
+    if current.on_hand - (current.reserved - freed) - current.buffer < quantity:
+        return None
+    time.sleep(0.001)  # widen the window a real server's GC pause or network hop would open
+    return balances.apply(uow, key, {"reserved": current.reserved - freed + quantity})
+
+
+def extend(
+    uow: UnitOfWork,
+    reservation_id: str,
+    ttl: timedelta,
+    *,
+    owner: str | None = None,
+    channel: str | None = None,
+) -> ReservationView:
+    """Push a live soft reservation's expiry to ``now + ttl``."""
+    model.check_ttl(ttl)
+    row = _active_or_raise(uow, reservation_id, owner, channel)
+    if row.kind != ReservationKind.SOFT.value:
+        raise Conflict("order reservations do not expire, so they cannot be extended")
+    now = uow.now()
+    done = uow.conn.execute(
+        update(reservations)
+        .where(
+            reservations.c.id == row.id,
+            reservations.c.status == ACTIVE,
+            reservations.c.expires_at > now,
+        )
+        .values(expires_at=now + ttl, updated_at=now)
+    )
+    if done.rowcount != 1:  # the sweeper or a release got there first
+        raise Conflict(f"reservation {row.id} is no longer active")
+    return get_reservation_or_raise(uow, row.id)
+
+
+def release(
+    uow: UnitOfWork,
+    reservation_id: str,
+    *,
+    owner: str | None = None,
+    channel: str | None = None,
+) -> ReservationView:
+    """Give the held units back (a cart emptied, an order cancelled)."""
+    row = _visible_or_raise(uow, reservation_id, owner, channel)
+    if row.status != ACTIVE:
+        raise Conflict(f"reservation {row.id} is already {row.status}")
+    freed = _free(uow, [row.id], ReservationStatus.RELEASED)
+    if not freed:
+        raise Conflict(f"reservation {row.id} is no longer active")
+    _apply_freed(uow, freed)
+    return get_reservation_or_raise(uow, row.id)
+
+
+cancel = release
+"""Cancelling an order releases its order reservation."""
+
+
+def commit(
+    uow: UnitOfWork,
+    reservation_id: str,
+    *,
+    owner: str | None = None,
+    channel: str | None = None,
+    actor: str | None = None,
+) -> ReservationView:
+    """Consume the reservation: each line leaves on hand and reserved with a ``sale`` movement."""
+    row = _active_or_raise(uow, reservation_id, owner, channel)
+    done = uow.conn.execute(
+        update(reservations)
+        .where(reservations.c.id == row.id, reservations.c.status == ACTIVE)
+        .values(status=ReservationStatus.COMMITTED.value, updated_at=uow.now())
+    )
+    if done.rowcount != 1:
+        raise Conflict(f"reservation {row.id} is no longer active")
+    lines = _lines_of(uow, [row.id])
+    for line in sorted(lines, key=lambda ln: (ln.variant_id, ln.location_id)):
+        key = (line.variant_id, line.location_id)
+        after = balances.apply(
+            uow,
+            key,
+            {
+                "on_hand": balance_table.c.on_hand - line.quantity,
+                "reserved": balance_table.c.reserved - line.quantity,
+            },
+            balance_table.c.reserved >= line.quantity,
+        )
+        if after is None:  # reserved always covers an active reservation's lines
+            raise RuntimeError(f"balance {key} does not cover reservation {row.id}")
+        balances.record(
+            uow,
+            key,
+            MovementKind.SALE,
+            -line.quantity,
+            reference=row.reference or row.id,
+            actor=actor,
+        )
+        balances.announce(uow, key, after)
+    _emit(uow, "inventory.committed", row.id, lines)
+    return get_reservation_or_raise(uow, row.id)
+
+
+def expire_due(uow: UnitOfWork, *, limit: int = SWEEP_BATCH) -> int:
+    """The sweeper: release up to ``limit`` active soft reservations past their expiry.
+    Returns how many it expired; call again while it returns ``limit``."""
+    ids = list(
+        uow.conn.execute(
+            select(reservations.c.id)
+            .where(
+                reservations.c.status == ACTIVE,
+                reservations.c.kind == ReservationKind.SOFT.value,
+                reservations.c.expires_at <= uow.now(),
+            )
+            .order_by(reservations.c.id)
+            .limit(limit)
+        ).scalars()
+    )
+    flipped = _flip(uow, ids, ReservationStatus.EXPIRED)
+    _apply_freed(uow, _released_lines(uow, flipped, ReservationStatus.EXPIRED))
+    return len(flipped)
+
+
+def free_lapsed(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, int]:
+    """Expire the lapsed soft reservations holding any of ``keys``; returns the units per
+    balance they held. The caller nets them into its own one ``UPDATE`` per balance (in key
+    order), so expired holds never block a reserve or a sale and no lock is taken out of order.
+    Balances the lapsed holds touch beyond ``keys`` are in the result too: the caller must
+    update those as well."""
+    return _free(uow, _lapsed_on(uow, keys), ReservationStatus.EXPIRED)
+
+
+# -- reads ----------------------------------------------------------------------------------------
+def get_reservation_or_raise(
+    uow: UnitOfWork,
+    reservation_id: str,
+    *,
+    owner: str | None = None,
+    channel: str | None = None,
+) -> ReservationView:
+    row = _visible_or_raise(uow, reservation_id, owner, channel)
+    lines = _lines_of(uow, [row.id])
+    sku_of = refs.skus_by_id(uow, [ln.variant_id for ln in lines])
+    code_of = refs.location_codes_by_id(uow, [ln.location_id for ln in lines])
+    status = row.status
+    if model.is_lapsed(ReservationKind(row.kind), _utc(row.expires_at), uow.now()):
+        status = ReservationStatus.EXPIRED.value if status == ACTIVE else status
+    return ReservationView(
+        id=row.id,
+        kind=row.kind,
+        status=status,
+        channel=row.channel,
+        reference=row.reference,
+        expires_at=_utc(row.expires_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+        lines=[
+            ReservationLineView(sku_of[ln.variant_id], code_of[ln.location_id], ln.quantity)
+            for ln in sorted(lines, key=lambda ln: ln.line_no)
+        ],
+    )
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _kind(kind: ReservationKind | str) -> ReservationKind:
+    try:
+        return ReservationKind(kind)
+    except ValueError:
+        raise ValidationFailed.on("kind", "must be soft or order") from None
+
+
+def _utc(moment: Any) -> Any:
+    return None if moment is None else as_utc(moment)
+
+
+def _visible_or_raise(
+    uow: UnitOfWork, reservation_id: str, owner: str | None, channel: str | None
+) -> Any:
+    """The reservation row, or 404 — also when it belongs to another caller or channel, so an
+    id never tells a stranger that it exists."""
+    row = None
+    if is_id(reservation_id):
+        row = uow.conn.execute(
+            select(reservations).where(reservations.c.id == reservation_id)
+        ).first()
+    if (
+        row is None
+        or (owner is not None and row.owner != owner)
+        or (channel is not None and row.channel != channel)
+    ):
+        raise NotFound(f"no reservation {reservation_id!r}")
+    return row
+
+
+def _active_or_raise(
+    uow: UnitOfWork, reservation_id: str, owner: str | None, channel: str | None
+) -> Any:
+    row = _visible_or_raise(uow, reservation_id, owner, channel)
+    if row.status != ACTIVE:
+        raise Conflict(f"reservation {row.id} is already {row.status}")
+    if model.is_lapsed(ReservationKind(row.kind), _utc(row.expires_at), uow.now()):
+        raise Conflict(f"reservation {row.id} has expired")
+    return row
+
+
+def _lines_of(uow: UnitOfWork, ids: Sequence[str]) -> list[Any]:
+    if not ids:
+        return []
+    return list(
+        uow.conn.execute(
+            select(reservation_lines).where(reservation_lines.c.reservation_id.in_(ids))
+        )
+    )
+
+
+def _lapsed_on(uow: UnitOfWork, keys: Sequence[Key]) -> list[str]:
+    """Active soft reservations past expiry holding any of these balances."""
+    return list(
+        uow.conn.execute(
+            select(reservations.c.id)
+            .distinct()
+            .join(reservation_lines, reservation_lines.c.reservation_id == reservations.c.id)
+            .where(
+                reservations.c.status == ACTIVE,
+                reservations.c.kind == ReservationKind.SOFT.value,
+                reservations.c.expires_at <= uow.now(),
+                tuple_(reservation_lines.c.variant_id, reservation_lines.c.location_id).in_(
+                    list(keys)
+                ),
+            )
+        ).scalars()
+    )
+
+
+def _flip(uow: UnitOfWork, ids: Iterable[str], status: ReservationStatus) -> list[str]:
+    """Move active reservations to ``status`` in id order; returns those this transaction
+    flipped (one a concurrent sweep or release got first is skipped, not released twice)."""
+    flipped = []
+    for rid in sorted(ids):
+        done = uow.conn.execute(
+            update(reservations)
+            .where(reservations.c.id == rid, reservations.c.status == ACTIVE)
+            .values(status=status.value, updated_at=uow.now())
+        )
+        if done.rowcount == 1:
+            flipped.append(rid)
+    return flipped
+
+
+def _released_lines(
+    uow: UnitOfWork, flipped: Sequence[str], status: ReservationStatus
+) -> dict[Key, int]:
+    by_reservation: dict[str, list[Any]] = defaultdict(list)
+    for line in _lines_of(uow, flipped):
+        by_reservation[line.reservation_id].append(line)
+    freed: dict[Key, int] = defaultdict(int)
+    for rid in flipped:
+        for line in by_reservation[rid]:
+            freed[(line.variant_id, line.location_id)] += line.quantity
+        _emit(uow, "inventory.released", rid, by_reservation[rid], reason=status.value)
+    return dict(freed)
+
+
+def _free(uow: UnitOfWork, ids: Sequence[str], status: ReservationStatus) -> dict[Key, int]:
+    """Flip reservations to ``status``; the units per balance they held (not yet given back)."""
+    return _released_lines(uow, _flip(uow, ids, status), status)
+
+
+def _apply_freed(uow: UnitOfWork, freed: dict[Key, int]) -> None:
+    for key in sorted(freed):
+        after = balances.apply(
+            uow,
+            key,
+            {"reserved": balance_table.c.reserved - freed[key]},
+            balance_table.c.reserved >= freed[key],
+        )
+        if after is None:
+            raise RuntimeError(f"balance {key} does not cover the units being released")
+        balances.announce(uow, key, after)
+
+
+def _emit(
+    uow: UnitOfWork, event_type: str, rid: str, lines: Iterable[Any], reason: str | None = None
+) -> None:
+    payload: dict[str, Any] = {
+        "reservation_id": rid,
+        "lines": [
+            {"variant_id": ln.variant_id, "location_id": ln.location_id, "quantity": ln.quantity}
+            for ln in lines
+        ],
+    }
+    if reason is not None:
+        payload["reason"] = reason
+    uow.emit(DomainEvent(event_type, "inventory_reservation", rid, payload))
