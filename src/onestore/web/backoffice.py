@@ -28,12 +28,12 @@ MAX_QUERY = 200
 BARCODE_LENGTHS = frozenset({8, 12, 13, 14})
 
 
-def _page_number(raw: str) -> int:
+def page_number(raw: str) -> int:
     """``?page=`` leniently: a hand-edited or stale value shows page 1 rather than an error."""
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0 else 1
 
 
-def _looks_like_barcode(text: str) -> bool:
+def looks_like_barcode(text: str) -> bool:
     digits = text.replace(" ", "").replace("-", "")
     return digits.isdigit() and len(digits) in BARCODE_LENGTHS
 
@@ -69,10 +69,10 @@ def products(request: Request, q: str = "", page: str = "1") -> Response:
     variant's row targeted; anything else is a normal search.
     """
     query = q.strip()[:MAX_QUERY]
-    number = _page_number(page)
+    number = page_number(page)
     db = get_db(request)
     with db.uow(readonly=True) as uow:
-        if _looks_like_barcode(query):
+        if looks_like_barcode(query):
             try:
                 hit = catalog.find_variant_by_barcode(uow, query)
             except (NotFound, ValidationFailed):

@@ -1,7 +1,7 @@
 """The pages' router, included by ``api/app.py``: the root redirect plus each page area.
 
-Each area lives in its own module (``login``, ``backoffice``; later ``pos``, ``store``) and
-brings its own router, so this file only says which areas exist.
+Each area lives in its own module (``login``, ``backoffice``, ``stock``; later ``pos``,
+``store``) and brings its own router, so this file only says which areas exist.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
 from onestore.api.security import public
-from onestore.web import backoffice, login
+from onestore.web import backoffice, login, stock
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,3 +23,4 @@ def root() -> RedirectResponse:
 
 router.include_router(login.router)
 router.include_router(backoffice.router)
+router.include_router(stock.router)
