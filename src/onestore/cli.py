@@ -98,12 +98,14 @@ def _register_contexts() -> None:
     from onestore.catalog.cli import register as register_catalog
     from onestore.demo.cli import register as register_demo
     from onestore.events.cli import register as register_events
+    from onestore.inventory.bench import register as register_inventory_bench
     from onestore.inventory.cli import register as register_inventory
 
     register_catalog(import_app=import_app, export_app=export_app)
     register_demo(app)
     register_events(app)
     register_inventory(app)
+    register_inventory_bench(bench_app)
     if bench_app.registered_commands:
         app.add_typer(bench_app, name="bench")
 

