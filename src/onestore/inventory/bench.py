@@ -31,51 +31,38 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import typer
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from onestore.catalog.importing import import_catalog
-from onestore.catalog.tables import locations as location_table
-from onestore.catalog.tables import variants as variant_table
 from onestore.db.contention import as_busy
 from onestore.db.database import Database
 from onestore.db.engine import BEGIN_MODE
 from onestore.db.migrate import current_revision
 from onestore.inventory import availability, reservations, service
+from onestore.inventory.bench_setup import (
+    BASE,
+    BASKET,
+    HOT_LOCATION,
+    HOT_STOCK,
+    LOCATIONS,
+    RAW_STOCK,
+    RESTOCK,
+    SPREAD_STOCK,
+    TTL,
+    BenchError,
+    admin_token,
+    check_rows,
+    ensure_catalog,
+    sku,
+    stock_up,
+)
 from onestore.inventory.model import InsufficientStock, ReservationKind
 from onestore.inventory.tables import balances as balance_table
-from onestore.inventory.tables import movements, reservation_lines
-from onestore.inventory.tables import reservations as reservation_table
-from onestore.kernel.errors import DatabaseBusy, OnestoreError
+from onestore.kernel.errors import DatabaseBusy
 from onestore.kernel.ids import new_id
-
-PREFIX = "BENCH-"
-LOCATIONS = [f"{PREFIX}L{i:02d}" for i in range(1, 9)]
-HOT_LOCATION = LOCATIONS[0]
-UNIT = "bench-ea"
-ADMIN = "bench-admin"
-ADMIN_PASSWORD = "bench admin password only for loopback"  # noqa: S105 - a throwaway bench user
-RAW_STOCK = 1_000_000
-"""Free units the raw phase may take from its row (it gives them all back at the end)."""
-HOT_STOCK = 100_000
-SPREAD_STOCK = 200
-RESTOCK = 10_000
-BASKET = 50
-TTL = timedelta(minutes=15)
-BASE = "/api/v1/inventory"
-
-
-class BenchError(OnestoreError):
-    """The bench cannot run: no schema, a phase where nothing succeeded, a server that never
-    answered."""
-
-
-def sku(n: int) -> str:
-    return f"{PREFIX}SKU-{n:05d}"
 
 
 # -- results --------------------------------------------------------------------------------------
@@ -171,143 +158,6 @@ def _run_phase(
 
 class BenchBusy(Exception):
     """An HTTP 503/429 (database busy): counted, retried."""
-
-
-# -- setup ----------------------------------------------------------------------------------------
-def _document(skus: int) -> dict[str, Any]:
-    location_rows = [
-        {
-            "code": code,
-            "name": f"Bench location {code[len(PREFIX) :]}",
-            "kind": "dc" if i == 0 else "store",
-            "latitude": 47.0 + i / 100,
-            "longitude": -122.0,
-            "street": None,
-            "city": "Bench",
-            "postcode": None,
-            "region": None,
-            "country": "US",
-            "timezone": "UTC",
-        }
-        for i, code in enumerate(LOCATIONS)
-    ]
-    products: list[dict[str, Any]] = [
-        {
-            "code": f"{PREFIX}P-{n:05d}",
-            "name": f"Bench product {n}",
-            "description": "",
-            "brand": None,
-            "category": None,
-            "unit": UNIT,
-            "status": "active",
-            "dimensions": [],
-            "attributes": {},
-            "variants": [
-                {
-                    "sku": sku(n),
-                    "size": None,
-                    "colour": None,
-                    "style": None,
-                    "list_price": "1.00",
-                    "currency": "USD",
-                    "barcodes": [],
-                }
-            ],
-        }
-        for n in range(skus)
-    ]
-    return {
-        "format": "onestore.catalog/1",
-        "units": [{"code": UNIT, "name": "Bench each", "decimals": 0}],
-        "locations": location_rows,
-        "products": products,
-    }
-
-
-def _ids(db: Database, skus: int) -> tuple[dict[str, str], dict[str, str]]:
-    with db.uow(readonly=True) as uow:
-        variant_ids = {
-            r.sku: r.id
-            for r in uow.conn.execute(
-                select(variant_table.c.sku, variant_table.c.id).where(
-                    variant_table.c.sku.like(f"{PREFIX}SKU-%")
-                )
-            )
-        }
-        location_ids = {
-            r.code: r.id
-            for r in uow.conn.execute(
-                select(location_table.c.code, location_table.c.id).where(
-                    location_table.c.code.in_(LOCATIONS)
-                )
-            )
-        }
-    return variant_ids, location_ids
-
-
-def _ensure_catalog(db: Database, skus: int) -> tuple[dict[str, str], dict[str, str]]:
-    variant_ids, location_ids = _ids(db, skus)
-    if all(sku(n) in variant_ids for n in range(skus)) and len(location_ids) == len(LOCATIONS):
-        return variant_ids, location_ids
-    with db.uow() as uow:
-        import_catalog(uow, _document(skus))
-        uow.commit()
-    return _ids(db, skus)
-
-
-def _free(db: Database, variant_id: str, location_id: str) -> int:
-    with db.uow(readonly=True) as uow:
-        row = uow.conn.execute(
-            select(balance_table).where(
-                balance_table.c.variant_id == variant_id,
-                balance_table.c.location_id == location_id,
-            )
-        ).first()
-    return 0 if row is None else row.on_hand - row.reserved - row.buffer
-
-
-def _stock_up(db: Database, wanted: Sequence[tuple[str, str, str, int]]) -> None:
-    """(sku, variant id, location id, free units wanted) -> receipts for what is missing."""
-    with db.uow() as uow:
-        for code, variant_id, location_id, target in wanted:
-            row = uow.conn.execute(
-                select(balance_table).where(
-                    balance_table.c.variant_id == variant_id,
-                    balance_table.c.location_id == location_id,
-                )
-            ).first()
-            free = 0 if row is None else row.on_hand - row.reserved - row.buffer
-            while free < target:
-                step = min(target - free, 1_000_000)
-                service.receive(uow, code, HOT_LOCATION, step, reference="bench", actor="bench")
-                free += step
-        uow.commit()
-
-
-def _admin_token(db: Database) -> str:
-    from onestore.auth import service as auth_service
-    from onestore.auth.model import Grant, PrincipalKind, Role
-    from onestore.auth.tables import staff_users
-
-    # The server runs on the wall clock, whatever clock ``db`` has.
-    expiry = datetime.now(UTC) + timedelta(hours=2)
-    with db.uow() as uow:
-        user_id = uow.conn.execute(
-            select(staff_users.c.id).where(staff_users.c.username == ADMIN)
-        ).scalar_one_or_none()
-        if user_id is None:
-            user_id = auth_service.create_staff_user(
-                uow,
-                username=ADMIN,
-                display_name="Benchmark admin",
-                password=ADMIN_PASSWORD,
-                grants=[Grant(Role.ADMIN, None)],
-            )
-        issued = auth_service.issue_token(
-            uow, PrincipalKind.STAFF, user_id, "bench", expires_at=expiry
-        )
-        uow.commit()
-    return issued.token
 
 
 # -- phases ---------------------------------------------------------------------------------------
@@ -483,7 +333,7 @@ def _drain_backlog(db: Database) -> int:
 
 
 def _http_phase(db: Database, code: str, seconds: float, c: int) -> Phase:
-    token = _admin_token(db)
+    token = admin_token(db)
     port = _free_port()
     server = _start_server(db, port, c)
     body = {
@@ -534,64 +384,6 @@ def _read_phase(db: Database, name: str, codes: list[str], seconds: float, c: in
     return _run_phase(name, seconds, c, op)
 
 
-# -- checks ---------------------------------------------------------------------------------------
-@dataclass
-class Check:
-    rows: int
-    oversold: int
-    ledger_mismatch: int
-    reserved_mismatch: int
-
-
-def _check(db: Database, variant_ids: Sequence[str], location_ids: Sequence[str]) -> Check:
-    keys_in = (
-        balance_table.c.variant_id.in_(variant_ids),
-        balance_table.c.location_id.in_(location_ids),
-    )
-    with db.uow(readonly=True) as uow:
-        rows = list(uow.conn.execute(select(balance_table).where(*keys_in)))
-        ledger = {
-            (r.variant_id, r.location_id): int(r.total)
-            for r in uow.conn.execute(
-                select(
-                    movements.c.variant_id,
-                    movements.c.location_id,
-                    func.sum(movements.c.on_hand_delta).label("total"),
-                )
-                .where(
-                    movements.c.variant_id.in_(variant_ids),
-                    movements.c.location_id.in_(location_ids),
-                )
-                .group_by(movements.c.variant_id, movements.c.location_id)
-            )
-        }
-        held: dict[tuple[str, str], int] = defaultdict(int)
-        for r in uow.conn.execute(
-            select(
-                reservation_lines.c.variant_id,
-                reservation_lines.c.location_id,
-                reservation_lines.c.quantity,
-            )
-            .join(reservation_table, reservation_table.c.id == reservation_lines.c.reservation_id)
-            .where(
-                reservation_table.c.status == "active",
-                reservation_lines.c.variant_id.in_(variant_ids),
-                reservation_lines.c.location_id.in_(location_ids),
-            )
-        ):
-            held[(r.variant_id, r.location_id)] += r.quantity
-    oversold = sum(
-        1 for r in rows if r.reserved < 0 or (not r.allow_negative and r.on_hand - r.reserved < 0)
-    )
-    ledger_mismatch = sum(
-        1 for r in rows if r.on_hand != ledger.get((r.variant_id, r.location_id), 0)
-    )
-    reserved_mismatch = sum(
-        1 for r in rows if r.reserved != held.get((r.variant_id, r.location_id), 0)
-    )
-    return Check(len(rows), oversold, ledger_mismatch, reserved_mismatch)
-
-
 # -- the run --------------------------------------------------------------------------------------
 def run(
     db: Database,
@@ -608,26 +400,26 @@ def run(
     if skus < 1 or concurrency < 1 or seconds <= 0:
         raise BenchError("seconds, concurrency and skus must be positive")
     echo(f"setting up {skus} bench SKUs at {len(LOCATIONS)} bench locations on {db.dialect} …")
-    variant_ids, location_ids = _ensure_catalog(db, skus)
+    variant_ids, location_ids = ensure_catalog(db, skus)
     codes = [sku(n) for n in range(skus)]
     hot = codes[0]
     hot_vid, hot_lid = variant_ids[hot], location_ids[HOT_LOCATION]
-    _stock_up(db, [(hot, hot_vid, hot_lid, RAW_STOCK)])
-    _stock_up(db, [(c, variant_ids[c], hot_lid, SPREAD_STOCK) for c in codes[1:]])
+    stock_up(db, [(hot, hot_vid, hot_lid, RAW_STOCK)])
+    stock_up(db, [(c, variant_ids[c], hot_lid, SPREAD_STOCK) for c in codes[1:]])
 
     phases: list[Phase] = []
     echo("a. raw conditional UPDATE …")
     raw = _raw_phase(db, hot_vid, hot_lid, seconds, concurrency)
     phases.append(raw)
     echo("b. service reserve + commit, hot SKU …")
-    _stock_up(db, [(hot, hot_vid, hot_lid, HOT_STOCK)])
+    stock_up(db, [(hot, hot_vid, hot_lid, HOT_STOCK)])
     svc = _service_phase(db, "service", [hot], seconds, concurrency)
     phases.append(svc)
     web: Phase | None = None
     drained = 0
     if http:
         echo("c. HTTP reserve + commit, hot SKU …")
-        _stock_up(db, [(hot, hot_vid, hot_lid, HOT_STOCK)])
+        stock_up(db, [(hot, hot_vid, hot_lid, HOT_STOCK)])
         drained = _drain_backlog(db)
         echo(f"   (delivered {drained} events the earlier phases left pending)")
         web = _http_phase(db, hot, seconds, concurrency)
@@ -639,7 +431,7 @@ def run(
     one = _read_phase(db, "availability", [hot], seconds, concurrency)
     basket = _read_phase(db, "basket", codes[:BASKET], seconds, concurrency)
     phases += [one, basket]
-    check = _check(db, list(variant_ids.values()), list(location_ids.values()))
+    check = check_rows(db, list(variant_ids.values()), list(location_ids.values()))
 
     _table(echo, phases, len(codes[:BASKET]))
     echo(
