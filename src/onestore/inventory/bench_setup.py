@@ -15,10 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from onestore.catalog.importing import import_catalog
-from onestore.catalog.tables import locations as location_table
-from onestore.catalog.tables import variants as variant_table
 from onestore.db.database import Database
-from onestore.inventory import service
+from onestore.inventory import refs, service
 from onestore.inventory.tables import balances as balance_table
 from onestore.inventory.tables import movements, reservation_lines
 from onestore.inventory.tables import reservations as reservation_table
@@ -102,22 +100,8 @@ def bench_document(skus: int) -> dict[str, Any]:
 
 def bench_ids(db: Database, skus: int) -> tuple[dict[str, str], dict[str, str]]:
     with db.uow(readonly=True) as uow:
-        variant_ids = {
-            r.sku: r.id
-            for r in uow.conn.execute(
-                select(variant_table.c.sku, variant_table.c.id).where(
-                    variant_table.c.sku.like(f"{PREFIX}SKU-%")
-                )
-            )
-        }
-        location_ids = {
-            r.code: r.id
-            for r in uow.conn.execute(
-                select(location_table.c.code, location_table.c.id).where(
-                    location_table.c.code.in_(LOCATIONS)
-                )
-            )
-        }
+        variant_ids = refs.known_variant_ids(uow, [sku(n) for n in range(skus)])
+        location_ids = refs.known_location_ids(uow, LOCATIONS)
     return variant_ids, location_ids
 
 

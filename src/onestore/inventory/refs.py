@@ -38,6 +38,18 @@ def _lookup(
     return found
 
 
+def known_variant_ids(uow: UnitOfWork, skus: Sequence[str]) -> dict[str, str]:
+    """SKU -> variant id for the SKUs that exist (unknown ones are simply absent)."""
+    found = _lookup(uow, variants, "sku", skus)
+    return {code: found[code][0] for code in skus if code in found}
+
+
+def known_location_ids(uow: UnitOfWork, codes: Sequence[str]) -> dict[str, str]:
+    """Location code -> id for the codes that exist (unknown ones are simply absent)."""
+    found = _lookup(uow, locations, "code", codes)
+    return {code: found[code][0] for code in codes if code in found}
+
+
 def variant_ids(uow: UnitOfWork, skus: Sequence[str], fields: Sequence[str]) -> list[str]:
     """The variant id of each SKU (or id); an unknown one is a 422 naming its field."""
     return [hit[0] for hit in _resolve(uow, variants, "sku", skus, fields, "SKU")]
