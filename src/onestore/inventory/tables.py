@@ -9,6 +9,7 @@ conditional ``UPDATE`` statements already guarantee, so even a bug cannot overse
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -17,8 +18,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Table,
+    Text,
 )
 
 from onestore.db.metadata import ID, metadata
@@ -104,4 +107,120 @@ Index(
     "ix_inventory_reservation_lines_balance",
     reservation_lines.c.variant_id,
     reservation_lines.c.location_id,
+)
+
+# -- store operations (revision 0003) -------------------------------------------------------------
+transfers = Table(
+    "inventory_transfers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),  # human: TR-000123
+    Column("from_location_id", ID, ForeignKey("catalog_locations.id"), nullable=False),
+    Column("to_location_id", ID, ForeignKey("catalog_locations.id"), nullable=False),
+    # open (units held at the source by reservation_id) -> shipped -> received; open -> cancelled
+    Column("status", String(12), nullable=False),
+    Column("reservation_id", ID, ForeignKey("inventory_reservations.id"), nullable=True),
+    Column("reference", String(100), nullable=True),
+    Column("carrier", String(64), nullable=True),
+    Column("tracking", String(100), nullable=True),
+    Column("created_by", String(100), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("shipped_at", DateTime(timezone=True), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('open', 'shipped', 'received', 'cancelled')", name="status_known"),
+    CheckConstraint("from_location_id <> to_location_id", name="two_locations"),
+)
+Index("ix_inventory_transfers_to_status", transfers.c.to_location_id, transfers.c.status)
+Index("ix_inventory_transfers_from_status", transfers.c.from_location_id, transfers.c.status)
+
+transfer_lines = Table(
+    "inventory_transfer_lines",
+    metadata,
+    Column("transfer_id", ID, ForeignKey("inventory_transfers.id"), primary_key=True),
+    Column("variant_id", ID, ForeignKey("catalog_variants.id"), primary_key=True),
+    Column("line_no", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),  # asked for and shipped
+    Column("received", Integer, nullable=True),  # set on receipt; may differ (discrepancy)
+    Column("discrepancy_reason", String(64), nullable=True),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("received IS NULL OR received >= 0", name="received_non_negative"),
+)
+
+count_tasks = Table(
+    "inventory_count_tasks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),  # human: CC-000123
+    Column("location_id", ID, ForeignKey("catalog_locations.id"), nullable=False),
+    # open -> counted (variances known) -> posted (adjusted); open|counted -> cancelled
+    Column("status", String(12), nullable=False),
+    Column("reference", String(100), nullable=True),
+    Column("created_by", String(100), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("counted_at", DateTime(timezone=True), nullable=True),
+    Column("posted_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('open', 'counted', 'posted', 'cancelled')", name="status_known"),
+)
+Index("ix_inventory_count_tasks_location_status", count_tasks.c.location_id, count_tasks.c.status)
+
+count_lines = Table(
+    "inventory_count_lines",
+    metadata,
+    Column("task_id", ID, ForeignKey("inventory_count_tasks.id"), primary_key=True),
+    Column("variant_id", ID, ForeignKey("catalog_variants.id"), primary_key=True),
+    Column("line_no", Integer, nullable=False),
+    Column("expected", Integer, nullable=True),  # on hand in the books when the count was entered
+    Column("counted", Integer, nullable=True),
+    Column("counted_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("counted IS NULL OR counted >= 0", name="counted_non_negative"),
+)
+
+# -- buffer stock policies (revision 0003) --------------------------------------------------------
+buffer_policies = Table(
+    "inventory_buffer_policies",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(100), nullable=False),
+    # What it covers: a SKU or a category (with its sub-categories) or everything, at a location
+    # or at the locations serving a channel or everywhere. The most specific match wins.
+    Column("variant_id", ID, ForeignKey("catalog_variants.id"), nullable=True),
+    Column("category_id", ID, ForeignKey("catalog_categories.id"), nullable=True),
+    Column("location_id", ID, ForeignKey("catalog_locations.id"), nullable=True),
+    Column("channel_id", ID, ForeignKey("catalog_channels.id"), nullable=True),
+    Column("method", String(16), nullable=False),  # fixed | percent | days_of_cover
+    Column("units", Integer, nullable=True),  # fixed
+    Column("percent", Numeric(5, 2), nullable=True),  # percent of on hand
+    Column("days", Numeric(6, 2), nullable=True),  # days of cover
+    Column("risk_class", String(1), nullable=True),  # A | B | C (days of cover)
+    Column("velocity_days", Integer, nullable=True),  # sales window for the velocity
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("method IN ('fixed', 'percent', 'days_of_cover')", name="method_known"),
+    CheckConstraint("variant_id IS NULL OR category_id IS NULL", name="sku_or_category"),
+    CheckConstraint("location_id IS NULL OR channel_id IS NULL", name="location_or_channel"),
+    CheckConstraint("method <> 'fixed' OR (units IS NOT NULL AND units >= 0)", name="fixed_units"),
+    CheckConstraint(
+        "method <> 'percent' OR (percent IS NOT NULL AND percent >= 0 AND percent <= 100)",
+        name="percent_range",
+    ),
+    CheckConstraint(
+        "method <> 'days_of_cover' OR (days IS NOT NULL AND days > 0 AND risk_class IN "
+        "('A', 'B', 'C') AND velocity_days IS NOT NULL AND velocity_days > 0)",
+        name="cover_inputs",
+    ),
+)
+
+buffer_derivations = Table(
+    "inventory_buffer_derivations",
+    metadata,
+    # How the buffer on one balance was last set: by which policy, from which inputs.
+    Column("variant_id", ID, ForeignKey("catalog_variants.id"), primary_key=True),
+    Column("location_id", ID, ForeignKey("catalog_locations.id"), primary_key=True),
+    Column("policy_id", ID, ForeignKey("inventory_buffer_policies.id"), nullable=True),
+    Column("buffer", Integer, nullable=False),
+    Column("explanation", Text, nullable=False),  # one sentence a merchandiser can read
+    Column("inputs", JSON, nullable=False),  # the numbers behind it (on hand, velocity, …)
+    Column("computed_at", DateTime(timezone=True), nullable=False),
 )
