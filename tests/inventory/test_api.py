@@ -89,10 +89,14 @@ def test_a_reservation_lifecycle(
     )
     assert extended.status_code == 200, extended.text
     committed = api.post(f"{BASE}/reservations/{rid}/commit", headers=keys(cashier))
-    assert committed.json()["status"] == "committed"
+    assert committed.status_code == 200, committed.text
+    assert (committed.json()["kind"], committed.json()["status"]) == ("order", "active")
+    assert committed.json()["expires_at"] is None
+    fulfilled = api.post(f"{BASE}/reservations/{rid}/fulfil", headers=keys(cashier))
+    assert fulfilled.json()["status"] == "fulfilled"
     released = api.post(f"{BASE}/reservations/{rid}/release", headers=keys(cashier))
     assert released.status_code == 409
-    assert api.get(f"{BASE}/reservations/{rid}", headers=cashier).json()["status"] == "committed"
+    assert api.get(f"{BASE}/reservations/{rid}", headers=cashier).json()["status"] == "fulfilled"
 
 
 def test_an_expired_hold_cannot_be_extended(
@@ -210,3 +214,57 @@ def test_bad_receipts_and_adjustments_name_the_field(
         answer = api.post(f"{BASE}/{route}", json=body, headers=keys(admin_headers))
         assert answer.status_code in (409, 422), (body, answer.text)
         assert answer.json()["errors"][0]["field"] == field, (body, answer.json())
+
+
+def _location_id(db: Database, code: str) -> str:
+    from onestore.inventory import refs
+
+    with db.uow(readonly=True) as uow:
+        return refs.location_ids(uow, [code], ["location"])[0]
+
+
+def test_a_goods_receipt_is_all_lines_or_none(
+    api: TestClient, stock: Database, admin_headers: dict[str, str], keys: Keys
+) -> None:
+    body = {
+        "location": "ST-01",
+        "reference": "ASN-77",
+        "lines": [
+            {"sku": "SKU-3", "quantity": 4},
+            {"sku": "SKU-1", "quantity": 2},
+            {"sku": "SKU-3", "quantity": 1},
+        ],
+    }
+    headers = keys(admin_headers)
+    answer = api.post(f"{BASE}/goods-receipts", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert [(c["sku"], c["on_hand"]) for c in answer.json()] == [("SKU-3", 5), ("SKU-1", 2)]
+    again = api.post(f"{BASE}/goods-receipts", json=body, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    before = row_counts(stock)
+    bad = {**body, "lines": [{"sku": "SKU-4", "quantity": 1}, {"sku": "NOPE", "quantity": 1}]}
+    refused = api.post(f"{BASE}/goods-receipts", json=bad, headers=keys(admin_headers))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "lines.1.sku"
+    after = row_counts(stock)
+    before.pop("idempotency_keys"), after.pop("idempotency_keys")  # the 4xx is kept for replay
+    assert after == before
+
+
+def test_stock_changes_are_scoped_to_a_store_managers_store(
+    api: TestClient, stock: Database, make_staff: Any, keys: Keys
+) -> None:
+    _, manager = make_staff("store_manager", _location_id(stock, "ST-01"))
+    own = {"sku": "SKU-1", "location": "ST-01", "quantity": 3}
+    assert api.post(f"{BASE}/receipts", json=own, headers=keys(manager)).status_code == 200
+    before = row_counts(stock)
+    for path, body in (
+        ("/receipts", {**own, "location": "ST-02"}),
+        ("/adjustments", {**own, "location": "ST-02", "quantity": -1, "reason_code": "shrink"}),
+        ("/goods-receipts", {"location": "ST-02", "lines": [{"sku": "SKU-1", "quantity": 1}]}),
+    ):
+        answer = api.post(f"{BASE}{path}", json=body, headers=keys(manager))
+        assert answer.status_code == 403, (path, answer.text)
+    after = row_counts(stock)
+    before.pop("idempotency_keys"), after.pop("idempotency_keys")
+    assert after == before

@@ -13,6 +13,7 @@ from onestore.db.database import Database
 from onestore.db.tables import outbox
 from onestore.inventory import availability, reservations, service
 from onestore.inventory.model import InsufficientStock, MovementKind
+from onestore.inventory.tables import movements
 from onestore.inventory.tables import reservations as reservation_table
 from onestore.kernel.clock import FrozenClock
 from onestore.kernel.errors import Conflict, NotFound, ValidationFailed
@@ -52,6 +53,11 @@ def hold(db: Database, lines: list[tuple[str, str, Any]], **kwargs: Any) -> Any:
 def avail(db: Database, sku: str, location: str) -> int:
     with db.uow(readonly=True) as uow:
         return availability.availability(uow, [sku], locations=[location])[0].available
+
+
+def ledger_rows(db: Database) -> int:
+    with db.uow(readonly=True) as uow:
+        return int(uow.conn.execute(select(func.count()).select_from(movements)).scalar_one())
 
 
 def events(db: Database, event_type: str) -> int:
@@ -210,7 +216,7 @@ def test_the_sweeper_expires_only_what_is_due(inv: Database, clock: FrozenClock)
     assert avail(inv, "SKU-1", "ST-01") == 5
 
 
-def test_extend_release_and_commit(inv: Database, clock: FrozenClock) -> None:
+def test_extend_release_commit_and_fulfil(inv: Database, clock: FrozenClock) -> None:
     receive(inv, "SKU-1", "ST-01", 10)
     soft = hold(inv, [("SKU-1", "ST-01", 2)])
     clock.advance(timedelta(minutes=10))
@@ -224,14 +230,33 @@ def test_extend_release_and_commit(inv: Database, clock: FrozenClock) -> None:
     order = hold(inv, [("SKU-1", "ST-01", 4)], kind="order", reference="SO-1")
     with pytest.raises(Conflict):
         run(inv, reservations.extend, order.id, MINUTES_15)
-    done = run(inv, reservations.commit, order.id, actor="test")
-    assert done.status == "committed"
-    assert avail(inv, "SKU-1", "ST-01") == 6
-    with pytest.raises(Conflict, match="already committed"):
+    with pytest.raises(Conflict, match="already an order reservation"):
         run(inv, reservations.commit, order.id)
+    done = run(inv, reservations.fulfil, order.id, actor="test")
+    assert done.status == "fulfilled"
+    assert avail(inv, "SKU-1", "ST-01") == 6
+    with pytest.raises(Conflict, match="already fulfilled"):
+        run(inv, reservations.fulfil, order.id)
     with inv.uow(readonly=True) as uow:
         last = service.list_movements(uow, sku="SKU-1").items[-1]
     assert (last.kind, last.on_hand_delta, last.reference) == ("sale", -4, "SO-1")
+
+
+def test_commit_turns_a_cart_hold_into_an_order_hold(inv: Database, clock: FrozenClock) -> None:
+    receive(inv, "SKU-1", "ST-01", 10)
+    soft = hold(inv, [("SKU-1", "ST-01", 3)])
+    before = ledger_rows(inv)
+    committed = run(inv, reservations.commit, soft.id)
+    assert (committed.kind, committed.status, committed.expires_at) == ("order", "active", None)
+    assert [(ln.sku, ln.location, ln.quantity) for ln in committed.lines] == [("SKU-1", "ST-01", 3)]
+    clock.advance(timedelta(days=30))  # an order hold does not lapse
+    assert run(inv, reservations.expire_due) == 0
+    assert avail(inv, "SKU-1", "ST-01") == 7
+    assert ledger_rows(inv) == before  # committing moves no stock
+    with pytest.raises(Conflict, match="already an order reservation"):
+        run(inv, reservations.commit, soft.id)
+    assert run(inv, reservations.fulfil, soft.id).status == "fulfilled"
+    assert avail(inv, "SKU-1", "ST-01") == 7 and ledger_rows(inv) == before + 1
 
 
 def test_a_lapsed_hold_can_be_neither_extended_nor_committed(
@@ -240,7 +265,11 @@ def test_a_lapsed_hold_can_be_neither_extended_nor_committed(
     receive(inv, "SKU-1", "ST-01", 10)
     soft = hold(inv, [("SKU-1", "ST-01", 2)])
     clock.advance(MINUTES_15)
-    for call in (reservations.commit, lambda uow, rid: reservations.extend(uow, rid, MINUTES_15)):
+    for call in (
+        reservations.commit,
+        reservations.fulfil,
+        lambda uow, rid: reservations.extend(uow, rid, MINUTES_15),
+    ):
         with pytest.raises(Conflict, match="expired"):
             run(inv, call, soft.id)
     run(inv, reservations.release, soft.id)  # giving it back is still fine
@@ -255,6 +284,10 @@ def test_someone_elses_reservation_is_not_found(inv: Database) -> None:
             run(inv, reservations.release, made.id, **kwargs)
     with pytest.raises(NotFound):
         run(inv, reservations.commit, new_id())
+    with pytest.raises(NotFound):
+        run(inv, reservations.commit, made.id, owner="staff:B")
+    with pytest.raises(NotFound):
+        run(inv, reservations.fulfil, made.id, owner="staff:B")
     with pytest.raises(NotFound):
         run(inv, reservations.release, "../etc/passwd")
     run(inv, reservations.release, made.id, owner="staff:A", channel="WEB")

@@ -1,10 +1,12 @@
 """Any sequence of receive / sale / adjust / buffer / reserve / extend / release / commit /
-clock advance / sweep keeps the books right, and every decision matches a plain Python shadow
+fulfil / transfer (create, ship, receive, cancel) / cycle count (count, post) / clock advance /
+sweep keeps the books right, and every decision matches a plain Python shadow
 of the rules (so "succeeded" and "refused" are checked too, not only the totals).
 
 Invariants after every step, for every balance: the ledger sums to on hand, reserved equals
-the units of active reservations, and on hand = available + effective reserved + buffer
-whenever that leaves available >= 0.
+the units of active reservations (transfer holds included), in transit equals what shipped
+transfers carry, and on hand = available + effective reserved + buffer whenever that leaves
+available >= 0.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -28,10 +31,18 @@ from sqlalchemy import delete
 
 from onestore.db.database import Database
 from onestore.db.tables import outbox
-from onestore.inventory import availability, reservations, service
+from onestore.inventory import availability, counts, reservations, service, transfers
 from onestore.inventory.model import InsufficientStock, MovementKind
-from onestore.inventory.tables import balances, movements, reservation_lines
+from onestore.inventory.tables import (
+    balances,
+    count_lines,
+    count_tasks,
+    movements,
+    reservation_lines,
+    transfer_lines,
+)
 from onestore.inventory.tables import reservations as reservation_table
+from onestore.inventory.tables import transfers as transfer_table
 from onestore.kernel.clock import FrozenClock
 from onestore.kernel.errors import Conflict
 
@@ -52,22 +63,47 @@ class Hold:
 
 
 @dataclass
+class Move:
+    """A transfer of one SKU: its source hold while open, then units in transit."""
+
+    sku: str
+    source: str
+    destination: str
+    quantity: int
+    hold: Hold
+    status: str = "open"
+
+
+@dataclass
+class Count:
+    key: Key
+    counted: int
+    expected: int
+
+
+@dataclass
 class Shadow:
     on_hand: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
     buffer: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
+    in_transit: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
     holds: dict[str, Hold] = field(default_factory=dict)
+    moves: dict[str, Move] = field(default_factory=dict)
+    counts: dict[str, Count] = field(default_factory=dict)
+
+    def all_holds(self) -> list[Hold]:
+        return [*self.holds.values(), *(m.hold for m in self.moves.values())]
 
     def live(self, hold: Hold, now: datetime) -> bool:
         return hold.status == "active" and (hold.expires_at is None or hold.expires_at > now)
 
     def held(self, key: Key, now: datetime) -> int:
-        return sum(h.lines.get(key, 0) for h in self.holds.values() if self.live(h, now))
+        return sum(h.lines.get(key, 0) for h in self.all_holds() if self.live(h, now))
 
     def sweep(self, keys: set[Key] | None, now: datetime) -> int:
         """Mark lapsed holds on ``keys`` (None: all) expired, as the service does; how many."""
         due = [
             h
-            for h in self.holds.values()
+            for h in self.all_holds()
             if h.status == "active"
             and not self.live(h, now)
             and (keys is None or set(h.lines) & keys)
@@ -85,7 +121,17 @@ def make_machine(db: Database, clock: FrozenClock) -> type[RuleBasedStateMachine
         def __init__(self) -> None:
             super().__init__()
             with db.uow() as uow:
-                for table in (reservation_lines, reservation_table, movements, balances, outbox):
+                for table in (
+                    count_lines,
+                    count_tasks,
+                    transfer_lines,
+                    transfer_table,
+                    reservation_lines,
+                    reservation_table,
+                    movements,
+                    balances,
+                    outbox,
+                ):
                     uow.conn.execute(delete(table))
                 uow.commit()
             self.shadow = Shadow()
@@ -209,15 +255,133 @@ def make_machine(db: Database, clock: FrozenClock) -> type[RuleBasedStateMachine
             if rid is None:
                 return
             hold = self.shadow.holds[rid]
+            ok = hold.kind == "soft" and self.shadow.live(hold, clock.now())
             try:
                 self._run(reservations.commit, rid)
+            except Conflict:
+                assert not ok
+                return
+            assert ok
+            hold.kind, hold.expires_at = "order", None
+
+        @precondition(lambda self: bool(self.shadow.holds))
+        @rule(data=st.data())
+        def fulfil(self, data: st.DataObject) -> None:
+            rid = self._pick(data)
+            if rid is None:
+                return
+            hold = self.shadow.holds[rid]
+            try:
+                self._run(reservations.fulfil, rid)
             except Conflict:
                 assert not self.shadow.live(hold, clock.now())
                 return
             assert self.shadow.live(hold, clock.now())
-            hold.status = "committed"
+            hold.status = "fulfilled"
             for key, quantity in hold.lines.items():
                 self.shadow.on_hand[key] -= quantity
+
+        @rule(sku=st.sampled_from(SKUS), outbound=st.booleans(), quantity=st.integers(1, 4))
+        def create_transfer(self, sku: str, outbound: bool, quantity: int) -> None:
+            source, destination = LOCS if outbound else LOCS[::-1]
+            key = (sku, source)
+            ok = self.shadow.available(key, clock.now()) >= quantity
+            try:
+                made = self._run(transfers.create, source, destination, [(sku, quantity)])
+            except InsufficientStock:
+                assert not ok
+                return
+            assert ok and made.status == "open"
+            self.shadow.sweep({key}, clock.now())
+            hold = Hold("order", None, {key: quantity})
+            self.shadow.moves[made.id] = Move(sku, source, destination, quantity, hold)
+
+        def _move(self, data: st.DataObject) -> tuple[str, Move] | None:
+            if not self.shadow.moves:
+                return None
+            tid = data.draw(st.sampled_from(sorted(self.shadow.moves)))
+            return tid, self.shadow.moves[tid]
+
+        @precondition(lambda self: bool(self.shadow.moves))
+        @rule(data=st.data())
+        def ship_transfer(self, data: st.DataObject) -> None:
+            picked = self._move(data)
+            if picked is None:
+                return
+            tid, move = picked
+            try:
+                self._run(transfers.ship, tid, carrier="UPS")
+            except Conflict:
+                assert move.status != "open"
+                return
+            assert move.status == "open"
+            move.status, move.hold.status = "shipped", "fulfilled"
+            self.shadow.on_hand[(move.sku, move.source)] -= move.quantity
+            self.shadow.in_transit[(move.sku, move.destination)] += move.quantity
+
+        @precondition(lambda self: bool(self.shadow.moves))
+        @rule(data=st.data(), difference=st.integers(-2, 1))
+        def receive_transfer(self, data: st.DataObject, difference: int) -> None:
+            picked = self._move(data)
+            if picked is None:
+                return
+            tid, move = picked
+            received = max(0, move.quantity + difference)
+            reason = None if received == move.quantity else "short"
+            try:
+                self._run(transfers.receive, tid, [(move.sku, received, reason)])
+            except Conflict:
+                assert move.status != "shipped"
+                return
+            assert move.status == "shipped"
+            move.status = "received"
+            self.shadow.in_transit[(move.sku, move.destination)] -= move.quantity
+            self.shadow.on_hand[(move.sku, move.destination)] += received
+
+        @precondition(lambda self: bool(self.shadow.moves))
+        @rule(data=st.data())
+        def cancel_transfer(self, data: st.DataObject) -> None:
+            picked = self._move(data)
+            if picked is None:
+                return
+            tid, move = picked
+            try:
+                self._run(transfers.cancel, tid)
+            except Conflict:
+                assert move.status != "open"
+                return
+            assert move.status == "open"
+            move.status, move.hold.status = "cancelled", "released"
+
+        @rule(key=keys_, counted=st.integers(0, 12))
+        def count(self, key: Key, counted: int) -> None:
+            """A counter counts one SKU at one location and enters it; posting comes later."""
+            if any(c.key == key for c in self.shadow.counts.values()):
+                with pytest.raises(Conflict, match="already on count task"):
+                    self._run(counts.create_task, key[1], [key[0]])
+                return
+            task = self._run(counts.create_task, key[1], [key[0]])
+            self._run(counts.enter_counts, task.id, [(key[0], counted)])
+            self.shadow.counts[task.id] = Count(key, counted, self.shadow.on_hand[key])
+
+        @precondition(lambda self: bool(self.shadow.counts))
+        @rule(data=st.data())
+        def post_count(self, data: st.DataObject) -> None:
+            task_id = data.draw(st.sampled_from(sorted(self.shadow.counts)))
+            entry = self.shadow.counts.pop(task_id)
+            variance = entry.counted - entry.expected
+            after = self.shadow.on_hand[entry.key] + variance
+            ok = variance >= 0 or after - self.shadow.held(entry.key, clock.now()) >= 0
+            try:
+                self._run(counts.post, task_id)
+            except Conflict:
+                assert not ok
+                self._run(counts.cancel, task_id)
+                return
+            assert ok
+            self.shadow.on_hand[entry.key] = after
+            if variance < 0:
+                self.shadow.sweep({entry.key}, clock.now())
 
         @rule(minutes=st.integers(1, 20))
         def advance(self, minutes: int) -> None:
@@ -240,6 +404,7 @@ def make_machine(db: Database, clock: FrozenClock) -> type[RuleBasedStateMachine
                     assert b.on_hand == self.shadow.on_hand[key], key
                     assert b.reserved == self.shadow.held(key, now), key
                     assert b.buffer == self.shadow.buffer[key], key
+                    assert b.in_transit == self.shadow.in_transit[key], key
                     expected = self.shadow.available(key, now)
                     assert b.available == max(0, expected), key
                     if expected >= 0:

@@ -54,10 +54,16 @@ def _include_contexts(app: FastAPI) -> None:
     from onestore.auth.api import staff_router
     from onestore.catalog.api import router as catalog_router
     from onestore.inventory.api import router as inventory_router
+    from onestore.inventory.buffers_api import router as buffers_router
+    from onestore.inventory.counts_api import router as counts_router
+    from onestore.inventory.transfers_api import router as transfers_router
     from onestore.web.routes import router as web_router
 
     app.include_router(auth_router)
     app.include_router(staff_router)
     app.include_router(catalog_router)
     app.include_router(inventory_router)
+    app.include_router(buffers_router)
+    app.include_router(counts_router)
+    app.include_router(transfers_router)
     app.include_router(web_router)

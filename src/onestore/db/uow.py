@@ -2,8 +2,10 @@
 
 Services receive a ``UnitOfWork`` and use ``uow.conn`` (SQLAlchemy Core) for their queries and
 ``uow.emit`` for events. Events go to the outbox table inside the same transaction, so they are
-published if and only if the change committed. After a commit, hooks registered with
-``after_commit`` run (e.g. in-process event delivery); they never run after a rollback.
+published if and only if the change committed. They are written in one batch just before the
+commit: a stock change emits several, and one round trip instead of one each keeps a hot
+balance row's lock short. After a commit, hooks registered with ``after_commit`` run (e.g.
+in-process event delivery); they never run after a rollback.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class UnitOfWork:
         self._conn: Connection | None = None
         self._committed = False
         self._emitted = 0
+        self._pending: list[dict[str, object]] = []
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -81,15 +84,15 @@ class UnitOfWork:
         if self._readonly:
             raise RuntimeError("a read-only unit of work cannot emit events")
         event_id = new_id()
-        self.conn.execute(
-            outbox.insert().values(
-                id=event_id,
-                event_type=event.event_type,
-                aggregate_type=event.aggregate_type,
-                aggregate_id=event.aggregate_id,
-                payload=event.payload,
-                occurred_at=self.now(),
-            )
+        self._pending.append(
+            {
+                "id": event_id,
+                "event_type": event.event_type,
+                "aggregate_type": event.aggregate_type,
+                "aggregate_id": event.aggregate_id,
+                "payload": event.payload,
+                "occurred_at": self.now(),
+            }
         )
         self._emitted += 1
         return event_id
@@ -97,9 +100,17 @@ class UnitOfWork:
     def after_commit(self, hook: Callable[[], None]) -> None:
         self._after_commit.append(hook)
 
+    def flush_events(self) -> None:
+        """Write the events emitted so far to the outbox (``commit`` does it by itself)."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self.conn.execute(outbox.insert(), pending)
+
     def commit(self) -> None:
+        self.flush_events()
         self.conn.commit()
         self._committed = True
 
     def rollback(self) -> None:
+        self._pending = []
         self.conn.rollback()

@@ -22,10 +22,17 @@ from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal, permitted
 from onestore.catalog.wire import to_json
 from onestore.db.uow import UnitOfWork
-from onestore.inventory import availability, reservations, service
+from onestore.inventory import availability, refs, reservations, service
 from onestore.inventory.model import MovementKind
-from onestore.inventory.schemas import AdjustmentIn, ExtendIn, ReceiptIn, ReservationIn
+from onestore.inventory.schemas import (
+    AdjustmentIn,
+    ExtendIn,
+    GoodsReceiptIn,
+    ReceiptIn,
+    ReservationIn,
+)
 from onestore.inventory.views import MovementPage, ReservationView, SkuAvailability
+from onestore.kernel.errors import PermissionDenied
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=StrictJSONRoute)
 
@@ -37,10 +44,28 @@ def _owner(principal: Principal) -> str | None:
     return None if permitted(principal, Permission.INVENTORY_WRITE) else principal.scope_key
 
 
+def write_at(uow: UnitOfWork, principal: Principal, location: str) -> None:
+    """Stock on hand at a store is that store's business: a store-scoped grant of
+    ``inventory.write`` counts only at its own store (an unscoped one everywhere)."""
+    location_id = refs.location_ids(uow, [location], ["location"])[0]
+    if not permitted(principal, Permission.INVENTORY_WRITE, location_id):
+        raise PermissionDenied(f"inventory.write is not granted at {location}")
+
+
 def _idempotent(
-    request: Request, principal: Principal, payload: Any, work: Callable[[UnitOfWork], Any]
+    request: Request,
+    principal: Principal,
+    payload: Any,
+    work: Callable[[UnitOfWork], Any],
+    *,
+    writes_at: str | None = None,
 ) -> Response:
+    """Run ``work`` once per Idempotency-Key; with ``writes_at`` only for a caller who may
+    change stock at that location."""
+
     def action(uow: UnitOfWork) -> tuple[int, Any]:
+        if writes_at is not None:
+            write_at(uow, principal, writes_at)
         return 200, to_json(work(uow))
 
     return run_idempotent(request, get_db(request), principal, payload, action)
@@ -79,6 +104,7 @@ def post_receipt(
             reference=body.reference,
             actor=principal.scope_key,
         ),
+        writes_at=body.location,
     )
 
 
@@ -103,6 +129,32 @@ def post_adjustment(
             reference=body.reference,
             actor=principal.scope_key,
         ),
+        writes_at=body.location,
+    )
+
+
+@router.post(
+    "/goods-receipts", response_model=list[service.StockChange], openapi_extra=IDEMPOTENCY_KEY
+)
+def post_goods_receipt(
+    body: GoodsReceiptIn,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_WRITE)),
+) -> Response:
+    """A delivery of several SKUs at one location (an ASN or purchase order), all lines or
+    none. Needs an ``Idempotency-Key``."""
+    return _idempotent(
+        request,
+        principal,
+        body.model_dump(mode="json"),
+        lambda uow: service.receive_many(
+            uow,
+            body.location,
+            [(line.sku, line.quantity) for line in body.lines],
+            reference=body.reference,
+            actor=principal.scope_key,
+        ),
+        writes_at=body.location,
     )
 
 
@@ -202,12 +254,32 @@ def commit_reservation(
     request: Request,
     principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
 ) -> Response:
-    """Consume the held units: they leave on hand as a sale (fulfilment, checkout)."""
+    """The order is placed: the soft hold becomes an order hold on the same units (it stops
+    expiring and waits for fulfilment or cancel)."""
     return _idempotent(
         request,
         principal,
         {"id": reservation_id},
-        lambda uow: reservations.commit(
+        lambda uow: reservations.commit(uow, reservation_id, owner=_owner(principal)),
+    )
+
+
+@router.post(
+    "/reservations/{reservation_id}/fulfil",
+    response_model=ReservationView,
+    openapi_extra=IDEMPOTENCY_KEY,
+)
+def fulfil_reservation(
+    reservation_id: str,
+    request: Request,
+    principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
+) -> Response:
+    """Consume the held units: they leave on hand as a sale (shipped, picked up, carried out)."""
+    return _idempotent(
+        request,
+        principal,
+        {"id": reservation_id},
+        lambda uow: reservations.fulfil(
             uow, reservation_id, owner=_owner(principal), actor=principal.scope_key
         ),
     )

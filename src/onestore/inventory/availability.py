@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import model, refs
@@ -52,28 +53,35 @@ def lapsed_quantity(now: datetime) -> ColumnElement[int]:
     )
 
 
+_NOW: Any = bindparam("now")
+_EFFECTIVE = select(
+    balances.c.variant_id,
+    balances.c.location_id,
+    balances.c.on_hand,
+    balances.c.reserved,
+    balances.c.in_transit,
+    balances.c.buffer,
+    lapsed_quantity(_NOW).label("lapsed"),
+).where(
+    balances.c.variant_id.in_(bindparam("variant_ids", expanding=True)),
+    balances.c.location_id.in_(bindparam("location_ids", expanding=True)),
+)
+"""Built once (availability is the hottest read); a call binds ids and the time."""
+
+
 def effective(
     uow: UnitOfWork, variant_ids: Sequence[str], location_ids: Sequence[str]
 ) -> dict[Key, tuple[int, int, int, int]]:
     """(on_hand, effective reserved, in_transit, buffer) per existing balance row, one query."""
     if not variant_ids or not location_ids:
         return {}
-    lapsed = lapsed_quantity(uow.now()).label("lapsed")
     rows = uow.conn.execute(
-        select(
-            balances.c.variant_id,
-            balances.c.location_id,
-            balances.c.on_hand,
-            balances.c.reserved,
-            balances.c.in_transit,
-            balances.c.buffer,
-            lapsed,
-        ).where(
-            and_(
-                balances.c.variant_id.in_(sorted(set(variant_ids))),
-                balances.c.location_id.in_(sorted(set(location_ids))),
-            )
-        )
+        _EFFECTIVE,
+        {
+            "now": uow.now(),
+            "variant_ids": sorted(set(variant_ids)),
+            "location_ids": sorted(set(location_ids)),
+        },
     )
     return {
         (r.variant_id, r.location_id): (
@@ -103,26 +111,28 @@ def availability(
     ``channel``, or (neither given) at every location; a location with no balance row is 0.
 
     Many SKUs cost the same three queries as one: resolve SKUs, resolve locations, read
-    balances."""
+    balances (with the codes from the first two, so nothing is looked up twice)."""
     if not skus:
         raise ValidationFailed.on("sku", "give at least one SKU")
     if len(skus) > MAX_SKUS:
         raise ValidationFailed.on("sku", f"at most {MAX_SKUS} SKUs per request")
     if locations and channel:
         raise ValidationFailed.on("channel", "give locations or a channel, not both")
-    variant_ids = refs.variant_ids(uow, skus, [f"sku.{i}" for i in range(len(skus))])
+    found_variants = refs.variants_of(uow, skus, [f"sku.{i}" for i in range(len(skus))])
     if channel is not None:
-        location_ids = refs.channel_location_ids(uow, channel)
+        found_locations = refs.serving_locations(uow, channel)
     elif locations:
         if len(locations) > MAX_LOCATIONS:
             raise ValidationFailed.on("location", f"at most {MAX_LOCATIONS} locations")
         fields = [f"location.{i}" for i in range(len(locations))]
-        location_ids = list(dict.fromkeys(refs.location_ids(uow, locations, fields)))
+        found_locations = list(dict.fromkeys(refs.locations_of(uow, locations, fields)))
     else:
-        location_ids = refs.all_location_ids(uow)
+        found_locations = refs.all_locations(uow)
+    variant_ids = [v for v, _ in found_variants]
+    location_ids = [loc for loc, _ in found_locations]
     found = effective(uow, variant_ids, location_ids)
-    sku_of = refs.skus_by_id(uow, variant_ids)
-    code_of = refs.location_codes_by_id(uow, location_ids)
+    sku_of = dict(found_variants)
+    code_of = dict(found_locations)
     answer = []
     for variant_id in dict.fromkeys(variant_ids):
         lines = []

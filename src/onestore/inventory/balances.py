@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -88,6 +88,66 @@ def apply(
     return None if row is None else Balance(row.on_hand, row.reserved, row.in_transit, row.buffer)
 
 
+# -- the three hot statements, built once ---------------------------------------------------------
+# A reservation, a release and a fulfilment run one of these per line. Building them once keeps
+# the per-call Python to binding parameters (SQLAlchemy's compiled cache does the rest), which is
+# most of what separates the service path from the raw ``UPDATE`` under load.
+_KEY = and_(balances.c.variant_id == bindparam("v"), balances.c.location_id == bindparam("l"))
+_NUMBERS = (balances.c.on_hand, balances.c.reserved, balances.c.in_transit, balances.c.buffer)
+_HOLD = (
+    update(balances)
+    .where(
+        _KEY,
+        balances.c.on_hand - balances.c.reserved - balances.c.buffer + bindparam("freed")
+        >= bindparam("q"),
+    )
+    .values(
+        reserved=balances.c.reserved - bindparam("freed") + bindparam("q"),
+        updated_at=bindparam("now"),
+    )
+    .returning(*_NUMBERS)
+)
+_GIVE_BACK = (
+    update(balances)
+    .where(_KEY, balances.c.reserved >= bindparam("q"))
+    .values(reserved=balances.c.reserved - bindparam("q"), updated_at=bindparam("now"))
+    .returning(*_NUMBERS)
+)
+_CONSUME = (
+    update(balances)
+    .where(_KEY, balances.c.reserved >= bindparam("q"))
+    .values(
+        on_hand=balances.c.on_hand - bindparam("q"),
+        reserved=balances.c.reserved - bindparam("q"),
+        updated_at=bindparam("now"),
+    )
+    .returning(*_NUMBERS)
+)
+
+
+def _run(uow: UnitOfWork, statement: Any, key: Key, **params: Any) -> Balance | None:
+    row = uow.conn.execute(
+        statement, {"v": key[0], "l": key[1], "now": uow.now(), **params}
+    ).first()
+    return None if row is None else Balance(row[0], row[1], row[2], row[3])
+
+
+def hold(uow: UnitOfWork, key: Key, quantity: int, freed: int = 0) -> Balance | None:
+    """Reserve ``quantity`` more if that many are available, netting ``freed`` units of lapsed
+    holds this transaction just expired on the row; None when not enough is available."""
+    return _run(uow, _HOLD, key, q=quantity, freed=freed)
+
+
+def give_back(uow: UnitOfWork, key: Key, quantity: int) -> Balance | None:
+    """Un-reserve ``quantity`` (a release or an expiry); None if reserved does not cover it."""
+    return _run(uow, _GIVE_BACK, key, q=quantity)
+
+
+def consume(uow: UnitOfWork, key: Key, quantity: int) -> Balance | None:
+    """Reserved units leave on hand (a fulfilment); None if reserved does not cover them."""
+    return _run(uow, _CONSUME, key, q=quantity)
+
+
 def free_after(delta: int) -> ColumnElement[bool]:
     """The on-hand change ``delta`` leaves every reserved unit covered (or negatives allowed)."""
     return balances.c.allow_negative | (balances.c.on_hand + delta - balances.c.reserved >= 0)
@@ -121,6 +181,29 @@ def record(
         )
     )
     return movement_id
+
+
+def record_many(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Append several movements in one round trip. Each dict holds ``variant_id``,
+    ``location_id``, ``kind``, ``on_hand_delta`` and optionally the other columns."""
+    if not rows:
+        return
+    now = uow.now()
+    uow.conn.execute(
+        movements.insert(),
+        [
+            {
+                "id": new_id(),
+                "in_transit_delta": 0,
+                "reason_code": None,
+                "reference": None,
+                "actor": None,
+                "occurred_at": now,
+                **row,
+            }
+            for row in rows
+        ],
+    )
 
 
 def announce(uow: UnitOfWork, key: Key, balance: Balance) -> None:

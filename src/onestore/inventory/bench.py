@@ -6,11 +6,14 @@ time-bounded phases, each with ``concurrency`` real threads:
 
 a. raw: the one conditional ``UPDATE`` that a reservation line is, on one balance row, one
    statement per transaction, through the same engine (undone in one statement afterwards);
-b. service: hot-SKU ``reserve`` then ``commit``, each its own unit of work, as the API runs them;
+b. service: hot-SKU ``reserve`` (a soft cart hold) then ``commit`` (the order is placed: the
+   hold becomes an order hold), each its own unit of work, as the API runs them; "b+" adds the
+   ``fulfil`` that ships it (three units of work, the balance row locked twice);
 c. http: the same two calls over HTTP against a real ``uvicorn`` subprocess on loopback, with
    ``Idempotency-Key`` headers and a bench admin's bearer token;
 d. spread: (b) over ``skus`` SKUs instead of one;
-e. availability reads in-process: one SKU at every location, and a 50-SKU basket (p50/p99).
+e. availability reads in-process: one SKU at every location, and a 50-SKU basket (p50/p99),
+   first from one thread (the read's own latency), then from every thread at once.
 
 A reserve that finds no stock restocks that row and is counted apart (``insufficient``), never
 as a success. Afterwards it checks the bench rows: nothing oversold (on hand − reserved ≥ 0),
@@ -202,7 +205,9 @@ def _raw_phase(db: Database, variant_id: str, location_id: str, seconds: float, 
             conn.commit()
 
 
-def _reserve_commit(db: Database, code: str) -> Outcome:
+def _reserve_commit(db: Database, code: str, fulfil: bool = False) -> Outcome:
+    """A checkout: a soft hold on one unit, then (order placed) its commit to an order hold —
+    and with ``fulfil`` the shipment that consumes it. Each step its own unit of work."""
     try:
         with db.uow() as uow:
             lines = reservations.line_requests(uow, [(code, HOT_LOCATION, 1)])
@@ -214,8 +219,12 @@ def _reserve_commit(db: Database, code: str) -> Outcome:
         _restock(db, code)
         return "insufficient"
     with db.uow() as uow:
-        reservations.commit(uow, held.id, owner="bench", actor="bench")
+        reservations.commit(uow, held.id, owner="bench")
         uow.commit()
+    if fulfil:
+        with db.uow() as uow:
+            reservations.fulfil(uow, held.id, owner="bench", actor="bench")
+            uow.commit()
     return "ok"
 
 
@@ -225,9 +234,11 @@ def _restock(db: Database, code: str) -> None:
         uow.commit()
 
 
-def _service_phase(db: Database, name: str, codes: Sequence[str], seconds: float, c: int) -> Phase:
+def _service_phase(
+    db: Database, name: str, codes: Sequence[str], seconds: float, c: int, fulfil: bool = False
+) -> Phase:
     def op(_n: int, rng: random.Random, _state: dict[str, Any]) -> Outcome:
-        return _reserve_commit(db, codes[0] if len(codes) == 1 else rng.choice(codes))
+        return _reserve_commit(db, codes[0] if len(codes) == 1 else rng.choice(codes), fulfil)
 
     return _run_phase(name, seconds, c, op)
 
@@ -427,10 +438,18 @@ def run(
     echo(f"d. service reserve + commit over {skus} SKUs …")
     spread = _service_phase(db, "spread", codes, seconds, concurrency)
     phases.append(spread)
+    echo("b+ service reserve + commit + fulfil, hot SKU …")
+    stock_up(db, [(hot, hot_vid, hot_lid, HOT_STOCK)])
+    order = _service_phase(db, "order", [hot], seconds, concurrency, fulfil=True)
+    phases.append(order)
     echo("e. availability reads …")
-    one = _read_phase(db, "availability", [hot], seconds, concurrency)
-    basket = _read_phase(db, "basket", codes[:BASKET], seconds, concurrency)
-    phases += [one, basket]
+    # Latency of the read itself (one reader at a time), then the same reads from every
+    # thread at once: on a few cores the second mostly measures the queue for the CPU.
+    one = _read_phase(db, "availability", [hot], seconds, 1)
+    basket = _read_phase(db, "basket", codes[:BASKET], seconds, 1)
+    one_loaded = _read_phase(db, "availability_loaded", [hot], seconds, concurrency)
+    basket_loaded = _read_phase(db, "basket_loaded", codes[:BASKET], seconds, concurrency)
+    phases += [one, basket, one_loaded, basket_loaded]
     check = check_rows(db, list(variant_ids.values()), list(location_ids.values()))
 
     _table(echo, phases, len(codes[:BASKET]))
@@ -450,6 +469,7 @@ def run(
         "service_ratio": round(svc.tps / raw.tps, 3),
         "http_ratio": round(web.tps / raw.tps, 3) if web else None,
         "spread_tps": round(spread.tps, 1),
+        "order_tps": round(order.tps, 1),
         "oversold": check.oversold,
         "ledger_mismatch": check.ledger_mismatch,
         "reserved_mismatch": check.reserved_mismatch,
@@ -461,6 +481,8 @@ def run(
         "availability_p99_ms": round(one.percentile_ms(0.99), 2),
         "basket_p50_ms": round(basket.percentile_ms(0.5), 2),
         "basket_p99_ms": round(basket.percentile_ms(0.99), 2),
+        "availability_loaded_p99_ms": round(one_loaded.percentile_ms(0.99), 2),
+        "basket_loaded_p99_ms": round(basket_loaded.percentile_ms(0.99), 2),
     }
     echo(json.dumps(result))
     return result
@@ -472,8 +494,11 @@ def _table(echo: Callable[[str], None], phases: Sequence[Phase], basket: int) ->
         "service": "b. reserve+commit (2 UoW), hot SKU",
         "http": "c. reserve+commit over HTTP, hot SKU",
         "spread": "d. reserve+commit (2 UoW), spread",
-        "availability": "e. availability, 1 SKU x all locations",
-        "basket": f"e. availability, {basket}-SKU basket",
+        "order": "b+ reserve+commit+fulfil (3 UoW), hot",
+        "availability": "e. availability, 1 SKU x all locs, 1 thread",
+        "basket": f"e. availability, {basket}-SKU basket, 1 thread",
+        "availability_loaded": "e. availability, 1 SKU, all threads",
+        "basket_loaded": f"e. availability, {basket}-SKU basket, all threads",
     }
     header = ("phase", "ops/s", "ok", "insuff.", "busy", "errors", "p50 ms", "p99 ms")
     rows = [

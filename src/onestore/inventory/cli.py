@@ -6,8 +6,12 @@ import typer
 
 from onestore.db.database import Database
 from onestore.inventory import reservations
+from onestore.inventory.buffers_cli import buffers_app
+from onestore.inventory.counts_cli import counts_app
 
 inventory_app = typer.Typer(help="Stock ledger and reservations.", no_args_is_help=True)
+inventory_app.add_typer(buffers_app, name="buffers")  # onestore inventory buffers …
+inventory_app.add_typer(counts_app)  # onestore inventory accuracy
 
 
 def register(app: typer.Typer) -> None:

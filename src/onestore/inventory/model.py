@@ -56,10 +56,13 @@ class ReservationKind(StrEnum):
 
 
 class ReservationStatus(StrEnum):
+    """``commit`` turns a soft hold into an order hold and leaves it ACTIVE; ``fulfil`` consumes
+    an active hold (the units leave on hand) and makes it FULFILLED."""
+
     ACTIVE = "active"
     RELEASED = "released"
     EXPIRED = "expired"
-    COMMITTED = "committed"
+    FULFILLED = "fulfilled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,8 @@ class LineRequest:
     location_id: str
     quantity: int
     index: int
+    sku: str | None = None  # the codes as resolved, when the caller has them (saves a look-up)
+    location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,8 @@ class Line:
     location_id: str
     quantity: int
     indexes: tuple[int, ...]
+    sku: str | None = None
+    location: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -152,7 +159,9 @@ def normalise_lines(lines: list[LineRequest]) -> list[Line]:
             errors.append(
                 FieldError(f"lines.{line.index}.quantity", f"lines add up to over {MAX_QUANTITY}")
             )
-        merged[key] = Line(line.variant_id, line.location_id, quantity, indexes)
+        merged[key] = Line(
+            line.variant_id, line.location_id, quantity, indexes, line.sku, line.location
+        )
     if errors:
         raise ValidationFailed(f"{errors[0].field}: {errors[0].reason}", errors=errors)
     return [merged[key] for key in sorted(merged)]

@@ -1,5 +1,10 @@
-"""Reservations: soft holds for carts and checkouts that expire, and order holds consumed at
-fulfilment or released on cancel. A reservation is all-or-nothing over its lines.
+"""Reservations: soft holds for carts and checkouts that expire, order holds that fulfilment
+consumes or a cancel releases. A reservation is all-or-nothing over its lines.
+
+The life of a hold: ``reserve`` (soft, with a TTL — a cart or checkout) → ``extend`` while the
+shopper is busy → ``commit`` when the order is placed (the same units become an order hold that
+no longer expires; the balance does not change) → ``fulfil`` when it ships or is picked up (the
+units leave on hand as a sale) — or ``release`` / ``cancel`` / expiry give them back.
 
 Concurrency, in one paragraph. Reserving is, per line, ``UPDATE balances SET reserved =
 reserved + q WHERE key AND on_hand - reserved - buffer >= q`` — the check and the change are
@@ -9,7 +14,9 @@ raises :class:`InsufficientStock` and the unit of work rolls back, so no partial
 survives. Locks are taken in one global order: reservation rows by id, then balance rows by
 (variant_id, location_id); lapsed soft reservations on the same rows are released in the same
 statements (their freed quantity is netted into the one ``UPDATE`` per row), so the sweep adds
-no lock out of order and expired holds never block a new one.
+no lock out of order and expired holds never block a new one. The balance ``UPDATE``s come last,
+followed only by the outbox batch and the commit (the reservation's own rows are written
+first), so a hot SKU's row lock is held for as short a time as possible.
 
 ``_NAIVE`` is a test-only switch: the concurrency tests flip it to run a read-then-write path
 and prove that they catch its oversell. Nothing else may set it.
@@ -23,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from onestore.db.uow import UnitOfWork
@@ -32,12 +39,12 @@ from onestore.inventory.availability import available_at
 from onestore.inventory.balances import Key
 from onestore.inventory.model import (
     InsufficientStock,
+    Line,
     LineRequest,
     MovementKind,
     ReservationKind,
     ReservationStatus,
 )
-from onestore.inventory.tables import balances as balance_table
 from onestore.inventory.tables import reservation_lines, reservations
 from onestore.inventory.views import ReservationLineView, ReservationView
 from onestore.kernel.clock import as_utc
@@ -50,12 +57,49 @@ _NAIVE = False
 (the classic lost update). Flipped by a test fixture, never by application code."""
 
 ACTIVE = ReservationStatus.ACTIVE.value
+SOFT = ReservationKind.SOFT.value
 SWEEP_BATCH = 500
+
+_FIND = select(reservations).where(reservations.c.id == bindparam("id"))
+_COMMIT = (
+    update(reservations)
+    .where(
+        reservations.c.id == bindparam("rid"),
+        reservations.c.status == ACTIVE,
+        reservations.c.kind == SOFT,
+        reservations.c.expires_at > bindparam("now"),
+    )
+    .values(
+        kind=ReservationKind.ORDER.value,
+        expires_at=None,
+        updated_at=bindparam("now"),
+    )
+    .returning(*reservations.c)
+)
+_FLIP = (
+    update(reservations)
+    .where(reservations.c.id == bindparam("rid"), reservations.c.status == ACTIVE)
+    .values(status=bindparam("to_status"), updated_at=bindparam("now"))
+    .returning(*reservations.c)
+)
+_LAPSED_ON = (
+    select(reservations.c.id)
+    .distinct()
+    .join(reservation_lines, reservation_lines.c.reservation_id == reservations.c.id)
+    .where(
+        reservations.c.status == ACTIVE,
+        reservations.c.kind == SOFT,
+        reservations.c.expires_at <= bindparam("now"),
+        tuple_(reservation_lines.c.variant_id, reservation_lines.c.location_id).in_(
+            bindparam("keys", expanding=True)
+        ),
+    )
+)
 
 
 # -- input ----------------------------------------------------------------------------------------
 def line_requests(uow: UnitOfWork, lines: Sequence[tuple[str, str, Any]]) -> list[LineRequest]:
-    """(sku, location code, quantity) triples -> requests with catalog ids, in two queries;
+    """(sku, location code, quantity) triples -> requests with catalog ids, in one query;
     an unknown SKU or location is a 422 on ``lines.N.sku`` / ``lines.N.location``."""
     if not lines:
         raise ValidationFailed.on("lines", "at least one line is required")
@@ -69,11 +113,18 @@ def line_requests(uow: UnitOfWork, lines: Sequence[tuple[str, str, Any]]) -> lis
             errors.extend(err.errors)
     if errors:
         raise ValidationFailed(f"{errors[0].field}: {errors[0].reason}", errors=errors)
-    variant_ids = refs.variant_ids(uow, [s for s, _, _ in lines], _fields(lines, "sku"))
-    location_ids = refs.location_ids(uow, [loc for _, loc, _ in lines], _fields(lines, "location"))
+    found_variants, found_locations = refs.stock_lines(
+        uow,
+        [s for s, _, _ in lines],
+        _fields(lines, "sku"),
+        [loc for _, loc, _ in lines],
+        _fields(lines, "location"),
+    )
     return [
-        LineRequest(v, loc, q, i)
-        for i, (v, loc, (_, _, q)) in enumerate(zip(variant_ids, location_ids, lines, strict=True))
+        LineRequest(v[0], loc[0], q, i, v[1], loc[1])
+        for i, (v, loc, (_, _, q)) in enumerate(
+            zip(found_variants, found_locations, lines, strict=True)
+        )
     ]
 
 
@@ -103,50 +154,23 @@ def reserve(
         raise ValidationFailed.on("id", "must be a ULID (26 characters, Crockford base32)")
     if channel is not None:
         _check_channel(uow, channel, lines)
-    if uow.conn.execute(select(reservations.c.id).where(reservations.c.id == rid)).first():
-        raise Conflict(f"reservation {rid} already exists", errors=[FieldError("id", "in use")])
-    freed = free_lapsed(uow, [line.key for line in wanted])
-    asked = {line.key: line for line in wanted}
-    for key in sorted(set(asked) | set(freed)):
-        line = asked.get(key)
-        quantity = line.quantity if line else 0
-        if _NAIVE and line is not None:
-            after = _naive_hold(uow, key, quantity, freed.get(key, 0))
-        else:
-            condition = None
-            if quantity:
-                spare = balance_table.c.on_hand - balance_table.c.reserved
-                condition = spare - balance_table.c.buffer + freed.get(key, 0) >= quantity
-            after = balances.apply(
-                uow,
-                key,
-                {"reserved": balance_table.c.reserved - freed.get(key, 0) + quantity},
-                condition,
-            )
-        if after is None:
-            assert line is not None  # a release-only row always matches
-            have = available_at(uow, key) + freed.get(key, 0)
-            raise InsufficientStock(
-                f"{line.field}: only {have} available",
-                errors=[FieldError(line.field, f"only {have} available")],
-            )
-        balances.announce(uow, key, after)
-    try:
-        uow.conn.execute(
-            reservations.insert().values(
-                id=rid,
-                kind=kind.value,
-                status=ACTIVE,
-                channel=channel,
-                owner=owner,
-                reference=reference,
-                expires_at=expires_at,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    except IntegrityError:  # the same client id raced in from another request
-        raise Conflict(f"reservation {rid} already exists") from None
+    row = {
+        "id": rid,
+        "kind": kind.value,
+        "status": ACTIVE,
+        "channel": channel,
+        "owner": owner,
+        "reference": reference,
+        "expires_at": expires_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:  # first: a client id used twice fails here, before any balance row is locked
+        uow.conn.execute(reservations.insert(), row)
+    except IntegrityError:
+        raise Conflict(
+            f"reservation {rid} already exists", errors=[FieldError("id", "in use")]
+        ) from None
     uow.conn.execute(
         reservation_lines.insert(),
         [
@@ -160,8 +184,33 @@ def reserve(
             for line in wanted
         ],
     )
+    freed = free_lapsed(uow, [line.key for line in wanted])
+    asked = {line.key: line for line in wanted}
+    for key in sorted(set(asked) | set(freed)):
+        _hold_or_raise(uow, key, asked.get(key), freed.get(key, 0))
     _emit(uow, "inventory.reserved", rid, wanted)
-    return get_reservation_or_raise(uow, rid)
+    return _view(uow, row, wanted)
+
+
+def _hold_or_raise(uow: UnitOfWork, key: Key, line: Line | None, freed: int) -> None:
+    quantity = line.quantity if line else 0
+    if line is None:  # a row only lapsed holds touch: give their units back
+        after = balances.give_back(uow, key, freed) if freed else None
+    elif _NAIVE:
+        after = _naive_hold(uow, key, quantity, freed)
+    else:
+        after = balances.hold(uow, key, quantity, freed)
+    if after is None:
+        if line is None:
+            if not freed:
+                return
+            raise RuntimeError(f"balance {key} does not cover the units being released")
+        have = available_at(uow, key) + freed
+        raise InsufficientStock(
+            f"{line.field}: only {have} available",
+            errors=[FieldError(line.field, f"only {have} available")],
+        )
+    balances.announce(uow, key, after)
 
 
 def _check_channel(uow: UnitOfWork, channel: str, lines: Sequence[LineRequest]) -> None:
@@ -201,7 +250,7 @@ def extend(
     """Push a live soft reservation's expiry to ``now + ttl``."""
     model.check_ttl(ttl)
     row = _active_or_raise(uow, reservation_id, owner, channel)
-    if row.kind != ReservationKind.SOFT.value:
+    if row.kind != SOFT:
         raise Conflict("order reservations do not expire, so they cannot be extended")
     now = uow.now()
     done = uow.conn.execute(
@@ -212,10 +261,72 @@ def extend(
             reservations.c.expires_at > now,
         )
         .values(expires_at=now + ttl, updated_at=now)
-    )
-    if done.rowcount != 1:  # the sweeper or a release got there first
+        .returning(*reservations.c)
+    ).first()
+    if done is None:  # the sweeper or a release got there first
         raise Conflict(f"reservation {row.id} is no longer active")
-    return get_reservation_or_raise(uow, row.id)
+    return _view(uow, done._mapping)
+
+
+def commit(
+    uow: UnitOfWork,
+    reservation_id: str,
+    *,
+    owner: str | None = None,
+    channel: str | None = None,
+) -> ReservationView:
+    """The order is placed: the soft hold becomes an order hold on the same units, which no
+    longer expires and waits for ``fulfil`` or ``cancel``. No balance changes, so committing
+    never contends with other checkouts for the SKU's row."""
+    done = uow.conn.execute(_COMMIT, {"rid": reservation_id, "now": uow.now()}).first()
+    if done is None or not _visible(done, owner, channel):
+        row = _active_or_raise(uow, reservation_id, owner, channel)
+        if row.kind != SOFT:
+            raise Conflict(f"reservation {row.id} is already an order reservation")
+        raise Conflict(f"reservation {row.id} is no longer active")  # pragma: no cover - race
+    lines = refs.reservation_lines_with_codes(uow, [done.id])
+    _emit(uow, "inventory.reservation_committed", done.id, lines)
+    return _view(uow, done._mapping, lines)
+
+
+def fulfil(
+    uow: UnitOfWork,
+    reservation_id: str,
+    *,
+    owner: str | None = None,
+    channel: str | None = None,
+    actor: str | None = None,
+    kind: MovementKind = MovementKind.SALE,
+    reference: str | None = None,
+) -> ReservationView:
+    """Consume the reservation: each line leaves on hand and reserved with a ``kind`` movement
+    (a sale when an order ships or is picked up; a transfer out when stock leaves for another
+    location)."""
+    row = _active_or_raise(uow, reservation_id, owner, channel)
+    done = _flip_one(uow, row.id, ReservationStatus.FULFILLED)
+    if done is None:
+        raise Conflict(f"reservation {row.id} is no longer active")
+    lines = refs.reservation_lines_with_codes(uow, [row.id])
+    moves = []
+    for line in sorted(lines, key=lambda ln: (ln.variant_id, ln.location_id)):
+        key = (line.variant_id, line.location_id)
+        after = balances.consume(uow, key, line.quantity)
+        if after is None:  # reserved always covers an active reservation's lines
+            raise RuntimeError(f"balance {key} does not cover reservation {row.id}")
+        moves.append(
+            {
+                "variant_id": key[0],
+                "location_id": key[1],
+                "kind": kind.value,
+                "on_hand_delta": -line.quantity,
+                "reference": reference or row.reference or row.id,
+                "actor": actor,
+            }
+        )
+        balances.announce(uow, key, after)
+    balances.record_many(uow, moves)
+    _emit(uow, "inventory.fulfilled", row.id, lines)
+    return _view(uow, done, lines)
 
 
 def release(
@@ -240,50 +351,6 @@ cancel = release
 """Cancelling an order releases its order reservation."""
 
 
-def commit(
-    uow: UnitOfWork,
-    reservation_id: str,
-    *,
-    owner: str | None = None,
-    channel: str | None = None,
-    actor: str | None = None,
-) -> ReservationView:
-    """Consume the reservation: each line leaves on hand and reserved with a ``sale`` movement."""
-    row = _active_or_raise(uow, reservation_id, owner, channel)
-    done = uow.conn.execute(
-        update(reservations)
-        .where(reservations.c.id == row.id, reservations.c.status == ACTIVE)
-        .values(status=ReservationStatus.COMMITTED.value, updated_at=uow.now())
-    )
-    if done.rowcount != 1:
-        raise Conflict(f"reservation {row.id} is no longer active")
-    lines = _lines_of(uow, [row.id])
-    for line in sorted(lines, key=lambda ln: (ln.variant_id, ln.location_id)):
-        key = (line.variant_id, line.location_id)
-        after = balances.apply(
-            uow,
-            key,
-            {
-                "on_hand": balance_table.c.on_hand - line.quantity,
-                "reserved": balance_table.c.reserved - line.quantity,
-            },
-            balance_table.c.reserved >= line.quantity,
-        )
-        if after is None:  # reserved always covers an active reservation's lines
-            raise RuntimeError(f"balance {key} does not cover reservation {row.id}")
-        balances.record(
-            uow,
-            key,
-            MovementKind.SALE,
-            -line.quantity,
-            reference=row.reference or row.id,
-            actor=actor,
-        )
-        balances.announce(uow, key, after)
-    _emit(uow, "inventory.committed", row.id, lines)
-    return get_reservation_or_raise(uow, row.id)
-
-
 def expire_due(uow: UnitOfWork, *, limit: int = SWEEP_BATCH) -> int:
     """The sweeper: release up to ``limit`` active soft reservations past their expiry.
     Returns how many it expired; call again while it returns ``limit``."""
@@ -292,7 +359,7 @@ def expire_due(uow: UnitOfWork, *, limit: int = SWEEP_BATCH) -> int:
             select(reservations.c.id)
             .where(
                 reservations.c.status == ACTIVE,
-                reservations.c.kind == ReservationKind.SOFT.value,
+                reservations.c.kind == SOFT,
                 reservations.c.expires_at <= uow.now(),
             )
             .order_by(reservations.c.id)
@@ -310,7 +377,10 @@ def free_lapsed(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, int]:
     order), so expired holds never block a reserve or a sale and no lock is taken out of order.
     Balances the lapsed holds touch beyond ``keys`` are in the result too: the caller must
     update those as well."""
-    return _free(uow, _lapsed_on(uow, keys), ReservationStatus.EXPIRED)
+    if not keys:
+        return {}
+    lapsed = list(uow.conn.execute(_LAPSED_ON, {"now": uow.now(), "keys": list(keys)}).scalars())
+    return _free(uow, lapsed, ReservationStatus.EXPIRED) if lapsed else {}
 
 
 # -- reads ----------------------------------------------------------------------------------------
@@ -322,26 +392,51 @@ def get_reservation_or_raise(
     channel: str | None = None,
 ) -> ReservationView:
     row = _visible_or_raise(uow, reservation_id, owner, channel)
-    lines = _lines_of(uow, [row.id])
-    sku_of = refs.skus_by_id(uow, [ln.variant_id for ln in lines])
-    code_of = refs.location_codes_by_id(uow, [ln.location_id for ln in lines])
-    status = row.status
-    if model.is_lapsed(ReservationKind(row.kind), _utc(row.expires_at), uow.now()):
-        status = ReservationStatus.EXPIRED.value if status == ACTIVE else status
+    return _view(uow, row._mapping, refs.reservation_lines_with_codes(uow, [row.id]))
+
+
+def _view(uow: UnitOfWork, row: Any, lines: Sequence[Any] | None = None) -> ReservationView:
+    """The answer for a reservation row (a mapping) and its lines — ``Line``s with codes from
+    the request, or rows from ``refs.reservation_lines_with_codes`` — without re-reading."""
+    if lines is None:
+        lines = refs.reservation_lines_with_codes(uow, [row["id"]])
+    shown = []
+    missing = [ln for ln in lines if getattr(ln, "sku", None) is None]
+    sku_of = refs.skus_by_id(uow, [ln.variant_id for ln in missing]) if missing else {}
+    code_of: dict[str, str] = {}
+    if any(_code(ln) is None for ln in lines):
+        code_of = refs.location_codes_by_id(uow, [ln.location_id for ln in lines])
+    for ln in sorted(lines, key=_position):
+        shown.append(
+            ReservationLineView(
+                ln.sku or sku_of[ln.variant_id],
+                _code(ln) or code_of[ln.location_id],
+                ln.quantity,
+            )
+        )
+    status = row["status"]
+    expires_at = _utc(row["expires_at"])
+    if status == ACTIVE and model.is_lapsed(ReservationKind(row["kind"]), expires_at, uow.now()):
+        status = ReservationStatus.EXPIRED.value
     return ReservationView(
-        id=row.id,
-        kind=row.kind,
+        id=row["id"],
+        kind=row["kind"],
         status=status,
-        channel=row.channel,
-        reference=row.reference,
-        expires_at=_utc(row.expires_at),
-        created_at=as_utc(row.created_at),
-        updated_at=as_utc(row.updated_at),
-        lines=[
-            ReservationLineView(sku_of[ln.variant_id], code_of[ln.location_id], ln.quantity)
-            for ln in sorted(lines, key=lambda ln: ln.line_no)
-        ],
+        channel=row["channel"],
+        reference=row["reference"],
+        expires_at=expires_at,
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
+        lines=shown,
     )
+
+
+def _code(line: Any) -> str | None:
+    return getattr(line, "location_code", None) or getattr(line, "location", None)
+
+
+def _position(line: Any) -> int:
+    return int(line.line_no) if hasattr(line, "line_no") else int(line.indexes[0])
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -356,6 +451,10 @@ def _utc(moment: Any) -> Any:
     return None if moment is None else as_utc(moment)
 
 
+def _visible(row: Any, owner: str | None, channel: str | None) -> bool:
+    return (owner is None or row.owner == owner) and (channel is None or row.channel == channel)
+
+
 def _visible_or_raise(
     uow: UnitOfWork, reservation_id: str, owner: str | None, channel: str | None
 ) -> Any:
@@ -363,14 +462,8 @@ def _visible_or_raise(
     id never tells a stranger that it exists."""
     row = None
     if is_id(reservation_id):
-        row = uow.conn.execute(
-            select(reservations).where(reservations.c.id == reservation_id)
-        ).first()
-    if (
-        row is None
-        or (owner is not None and row.owner != owner)
-        or (channel is not None and row.channel != channel)
-    ):
+        row = uow.conn.execute(_FIND, {"id": reservation_id}).first()
+    if row is None or not _visible(row, owner, channel):
         raise NotFound(f"no reservation {reservation_id!r}")
     return row
 
@@ -396,38 +489,17 @@ def _lines_of(uow: UnitOfWork, ids: Sequence[str]) -> list[Any]:
     )
 
 
-def _lapsed_on(uow: UnitOfWork, keys: Sequence[Key]) -> list[str]:
-    """Active soft reservations past expiry holding any of these balances."""
-    return list(
-        uow.conn.execute(
-            select(reservations.c.id)
-            .distinct()
-            .join(reservation_lines, reservation_lines.c.reservation_id == reservations.c.id)
-            .where(
-                reservations.c.status == ACTIVE,
-                reservations.c.kind == ReservationKind.SOFT.value,
-                reservations.c.expires_at <= uow.now(),
-                tuple_(reservation_lines.c.variant_id, reservation_lines.c.location_id).in_(
-                    list(keys)
-                ),
-            )
-        ).scalars()
-    )
+def _flip_one(uow: UnitOfWork, rid: str, status: ReservationStatus) -> Any:
+    """Move one active reservation to ``status``; its row as a mapping, or None if it was no
+    longer active (a concurrent sweep, release or fulfilment got it first)."""
+    row = uow.conn.execute(_FLIP, {"rid": rid, "to_status": status.value, "now": uow.now()}).first()
+    return None if row is None else row._mapping
 
 
 def _flip(uow: UnitOfWork, ids: Iterable[str], status: ReservationStatus) -> list[str]:
     """Move active reservations to ``status`` in id order; returns those this transaction
     flipped (one a concurrent sweep or release got first is skipped, not released twice)."""
-    flipped = []
-    for rid in sorted(ids):
-        done = uow.conn.execute(
-            update(reservations)
-            .where(reservations.c.id == rid, reservations.c.status == ACTIVE)
-            .values(status=status.value, updated_at=uow.now())
-        )
-        if done.rowcount == 1:
-            flipped.append(rid)
-    return flipped
+    return [rid for rid in sorted(ids) if _flip_one(uow, rid, status) is not None]
 
 
 def _released_lines(
@@ -451,12 +523,7 @@ def _free(uow: UnitOfWork, ids: Sequence[str], status: ReservationStatus) -> dic
 
 def _apply_freed(uow: UnitOfWork, freed: dict[Key, int]) -> None:
     for key in sorted(freed):
-        after = balances.apply(
-            uow,
-            key,
-            {"reserved": balance_table.c.reserved - freed[key]},
-            balance_table.c.reserved >= freed[key],
-        )
+        after = balances.give_back(uow, key, freed[key])
         if after is None:
             raise RuntimeError(f"balance {key} does not cover the units being released")
         balances.announce(uow, key, after)

@@ -41,6 +41,19 @@ class ReceiptIn(_Body):
     reference: Reference | None = None
 
 
+class ReceiptLineIn(_Body):
+    sku: SkuRef
+    quantity: Quantity
+
+
+class GoodsReceiptIn(_Body):
+    """One delivery (an ASN, a purchase order) at one location: every line or none."""
+
+    location: LocationRef
+    reference: Reference | None = None
+    lines: list[ReceiptLineIn] = Field(min_length=1, max_length=model.MAX_LINES)
+
+
 class AdjustmentIn(_Body):
     sku: SkuRef
     location: LocationRef

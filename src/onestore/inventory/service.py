@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import balances, model, refs, reservations
+from onestore.inventory.buffers import record_by_hand
 from onestore.inventory.model import InsufficientStock, MovementKind
 from onestore.inventory.tables import balances as balance_table
 from onestore.inventory.tables import movements
@@ -124,6 +125,48 @@ def receive(
     )
 
 
+def receive_many(
+    uow: UnitOfWork,
+    location: str,
+    lines: list[tuple[str, int]],
+    *,
+    reference: str | None = None,
+    actor: str | None = None,
+) -> list[StockChange]:
+    """A delivery of several SKUs at one location, all or nothing: (sku, quantity) lines, a
+    SKU given twice is received once with the sum. Balances are changed in key order (the same
+    lock order as everywhere), the answer lists them in the order the lines came."""
+    if not lines:
+        raise ValidationFailed.on("lines", "at least one line is required")
+    if len(lines) > model.MAX_LINES:
+        raise ValidationFailed.on("lines", f"at most {model.MAX_LINES} lines")
+    for i, (_, quantity) in enumerate(lines):
+        model.check_quantity(quantity, f"lines.{i}.quantity")
+    found, _ = refs.stock_lines(
+        uow,
+        [sku for sku, _ in lines],
+        [f"lines.{i}.sku" for i in range(len(lines))],
+        [location],
+        ["location"],
+    )
+    totals: dict[str, int] = {}
+    sku_of: dict[str, str] = {}
+    for i, ((variant_id, sku), (_, quantity)) in enumerate(zip(found, lines, strict=True)):
+        totals[variant_id] = totals.get(variant_id, 0) + quantity
+        sku_of[variant_id] = sku
+        if totals[variant_id] > model.MAX_QUANTITY:
+            raise ValidationFailed.on(
+                f"lines.{i}.quantity", f"lines add up to over {model.MAX_QUANTITY}"
+            )
+    done = {
+        variant_id: receive(
+            uow, sku_of[variant_id], location, totals[variant_id], reference=reference, actor=actor
+        )
+        for variant_id in sorted(totals)
+    }
+    return [done[variant_id] for variant_id in totals]
+
+
 def adjust(
     uow: UnitOfWork,
     sku: str,
@@ -193,8 +236,11 @@ def record_return(
     )
 
 
-def set_buffer(uow: UnitOfWork, sku: str, location: str, buffer: int) -> balances.Balance:
-    """Hold ``buffer`` units back from promising (safety stock). Not a movement: no unit moves."""
+def set_buffer(
+    uow: UnitOfWork, sku: str, location: str, buffer: int, *, actor: str | None = None
+) -> balances.Balance:
+    """Hold ``buffer`` units back from promising (safety stock). Not a movement: no unit moves.
+    Recorded as set by hand by ``actor``, so ``inventory buffers explain`` can say who did it."""
     if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 0:
         raise ValidationFailed.on("buffer", "must be a whole number of at least 0")
     if buffer > model.MAX_QUANTITY:
@@ -204,6 +250,7 @@ def set_buffer(uow: UnitOfWork, sku: str, location: str, buffer: int) -> balance
     after = balances.apply(uow, key, {"buffer": buffer})
     assert after is not None  # the row was just ensured
     balances.announce(uow, key, after)
+    record_by_hand(uow, key, after.buffer, actor)
     return after
 
 

@@ -78,7 +78,7 @@ reservations = Table(
     metadata,
     Column("id", ID, primary_key=True),  # a client-made ULID is honoured
     Column("kind", String(8), nullable=False),  # soft | order
-    Column("status", String(12), nullable=False),  # active | released | expired | committed
+    Column("status", String(12), nullable=False),  # active | released | expired | fulfilled
     Column("channel", String(32), nullable=True),  # channel code that made it
     Column("owner", String(100), nullable=True),  # principal scope key that made it
     Column("reference", String(100), nullable=True),  # cart, checkout or order id
@@ -87,7 +87,7 @@ reservations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("kind IN ('soft', 'order')", name="kind_known"),
     CheckConstraint(
-        "status IN ('active', 'released', 'expired', 'committed')", name="status_known"
+        "status IN ('active', 'released', 'expired', 'fulfilled')", name="status_known"
     ),
     CheckConstraint("(kind = 'soft') = (expires_at IS NOT NULL)", name="soft_expires"),
 )

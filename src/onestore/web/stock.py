@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -23,6 +24,7 @@ from onestore.catalog import reference
 from onestore.catalog.views import BarcodeHit, LocationView, ProductSummary, VariantView
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import availability as inventory
+from onestore.inventory import counts
 from onestore.inventory.views import BalanceView
 from onestore.kernel.errors import NotFound, ValidationFailed
 from onestore.web.backoffice import MAX_QUERY, looks_like_barcode, page_number, product_url
@@ -36,6 +38,7 @@ NEARBY_LIMIT = 10
 PAGE_SIZE = 20  # products per page; their variants' SKUs go to one availability read per 100
 SKU_BATCH = inventory.MAX_SKUS
 SHOWN_KINDS = ("store", "dc")
+IRA_DAYS = 90  # the window of posted cycle counts the stock page's accuracy figure covers
 
 
 # -- view models -----------------------------------------------------------------------------------
@@ -225,6 +228,8 @@ def location_stock(request: Request, code: str, q: str = "", page: str = "1") ->
             uow, q=query or None, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
         )
         rows = stock_rows(uow, result.items, location.code)
+        since = uow.now() - timedelta(days=IRA_DAYS)
+        accuracy = counts.accuracy(uow, location.id, since).locations[0]
     pages = max(1, -(-result.total // PAGE_SIZE))
     base = stock_url(location.code)
 
@@ -238,6 +243,8 @@ def location_stock(request: Request, code: str, q: str = "", page: str = "1") ->
         {
             "section": "locations",
             "location": location,
+            "accuracy": accuracy,
+            "ira_days": IRA_DAYS,
             "q": query,
             "rows": rows,
             "total": result.total,
