@@ -87,7 +87,9 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url)
+    # Events delivered inside each request, so a test sees its subscribers' effects at once;
+    # the background mode servers run has its own tests (tests/events/test_bus_background.py).
+    return Settings(database_url=db_url, event_delivery="request")
 
 
 @pytest.fixture

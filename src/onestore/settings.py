@@ -6,6 +6,7 @@ The embedded default needs none: an SQLite file ``onestore.db`` in the current d
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, description="SQLite busy_timeout.")
     event_bus_url: str | None = Field(
         default=None, description="nats://host:port to publish the outbox to NATS JetStream."
+    )
+    event_delivery: Literal["background", "request"] = Field(
+        default="background",
+        description="Without an event bus URL, deliver events to in-process subscribers from a "
+        "background thread per worker, or inside each write request after its commit.",
     )
     event_stream: str = Field(default="ONESTORE", description="JetStream stream name.")
     event_subject_prefix: str = Field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -57,6 +58,14 @@ def stock(db: Database) -> Database:
         )
         uow.commit()
     return db
+
+
+def run(db: Database, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(uow, *args, **kwargs)`` in one committed unit of work; its result."""
+    with db.uow() as uow:
+        result = fn(uow, *args, **kwargs)
+        uow.commit()
+    return result
 
 
 def assert_books_balance(db: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from onestore.db.database import Database
+from onestore.inventory import availability
 from onestore.kernel.clock import FrozenClock
 from onestore.kernel.ids import new_id
 
@@ -268,3 +270,57 @@ def test_stock_changes_are_scoped_to_a_store_managers_store(
     after = row_counts(stock)
     before.pop("idempotency_keys"), after.pop("idempotency_keys")
     assert after == before
+
+
+def test_one_key_raced_from_many_threads_holds_stock_once(
+    api: TestClient, stock: Database, admin_headers: dict[str, str]
+) -> None:
+    """The stock routes store the key in the stock change's own transaction: 12 threads sending
+    one reserve with one key make one hold; every other answer is the same response replayed
+    (or, on PostgreSQL while the first is still running, a 409 asking to retry)."""
+    body = reserve_body(("SKU-1", "DC-01", 3))
+    headers = {**admin_headers, "Idempotency-Key": "race-reserve"}
+    start = threading.Barrier(12)
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        client = TestClient(api.app, raise_server_exceptions=False)
+        start.wait()
+        answer = client.post(f"{BASE}/reservations", json=body, headers=headers)
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=worker) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    made = [a for a in answers if a.status_code == 201 and "Idempotent-Replayed" not in a.headers]
+    assert len(made) == 1, [(a.status_code, a.text[:80]) for a in answers]
+    for answer in answers:
+        if answer is not made[0]:
+            assert answer.status_code in (201, 409), answer.text
+            if answer.status_code == 201:
+                assert answer.content == made[0].content
+    with stock.uow(readonly=True) as uow:
+        held = availability.availability(uow, ["SKU-1"], locations=["DC-01"])[0]
+    assert held.locations[0].reserved == 3
+
+
+def test_a_refusal_is_stored_with_its_key_and_replayed(
+    api: TestClient, admin_headers: dict[str, str], keys: Keys
+) -> None:
+    headers = keys(admin_headers)
+    body = reserve_body(("SKU-2", "DC-01", 6))  # only 5 received
+    refused = api.post(f"{BASE}/reservations", json=body, headers=headers)
+    assert refused.status_code == 409 and "insufficient" in refused.json()["type"]
+    receipt = {"sku": "SKU-2", "location": "DC-01", "quantity": 5}
+    assert api.post(f"{BASE}/receipts", json=receipt, headers=keys(admin_headers)).is_success
+    again = api.post(f"{BASE}/reservations", json=body, headers=headers)
+    assert again.status_code == 409 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == refused.content
+    other = api.post(
+        f"{BASE}/reservations", json=reserve_body(("SKU-2", "DC-01", 1)), headers=headers
+    )
+    assert other.status_code == 422

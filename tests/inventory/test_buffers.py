@@ -27,7 +27,7 @@ from onestore.kernel.clock import FrozenClock
 from onestore.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from onestore.settings import get_settings
 
-from .conftest import assert_books_balance, row_counts
+from .conftest import assert_books_balance, row_counts, run
 
 SKUS = ["SKU-1", "APP-1", "LIN-1", "LIN-2"]  # no category, APPAREL, LINEN (< SHIRTS < APPAREL)
 LOCATIONS = ["DC-01", "ST-01", "ST-02"]  # WEB is served by DC-01 and ST-01
@@ -69,13 +69,6 @@ def shop(stock: Database, clock: FrozenClock) -> Iterator[Database]:
     clock.set(now)
     yield stock
     assert_books_balance(stock)
-
-
-def run(db: Database, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with db.uow() as uow:
-        result = fn(uow, *args, **kwargs)
-        uow.commit()
-    return result
 
 
 def policy(db: Database, name: str, method: str = "fixed", **fields: Any) -> buffers.PolicyView:

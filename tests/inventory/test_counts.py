@@ -23,7 +23,7 @@ from onestore.kernel.clock import FrozenClock
 from onestore.kernel.errors import Conflict, NotFound, ValidationFailed
 from onestore.settings import Settings, get_settings
 
-from .conftest import LOCATIONS, assert_books_balance, row_counts
+from .conftest import LOCATIONS, assert_books_balance, row_counts, run
 
 BASE = "/api/v1/inventory"
 Keys = Callable[[dict[str, str]], dict[str, str]]
@@ -33,13 +33,6 @@ Keys = Callable[[dict[str, str]], dict[str, str]]
 def inv(stock: Database) -> Iterator[Database]:
     yield stock
     assert_books_balance(stock)
-
-
-def run(db: Database, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with db.uow() as uow:
-        result = fn(uow, *args, **kwargs)
-        uow.commit()
-    return result
 
 
 def receive(db: Database, location: str, **quantities: int) -> None:

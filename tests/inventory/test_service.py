@@ -19,7 +19,7 @@ from onestore.kernel.clock import FrozenClock
 from onestore.kernel.errors import Conflict, NotFound, ValidationFailed
 from onestore.kernel.ids import new_id
 
-from .conftest import assert_books_balance
+from .conftest import assert_books_balance, run
 
 MINUTES_15 = timedelta(minutes=15)
 
@@ -28,13 +28,6 @@ MINUTES_15 = timedelta(minutes=15)
 def inv(stock: Database) -> Iterator[Database]:
     yield stock
     assert_books_balance(stock)
-
-
-def run(db: Database, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with db.uow() as uow:
-        result = fn(uow, *args, **kwargs)
-        uow.commit()
-    return result
 
 
 def receive(db: Database, sku: str, location: str, quantity: int) -> None:

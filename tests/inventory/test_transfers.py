@@ -21,7 +21,7 @@ from onestore.kernel.errors import Conflict, DatabaseBusy, NotFound, ValidationF
 from onestore.kernel.ids import new_id
 from onestore.settings import Settings
 
-from .conftest import assert_books_balance, row_counts
+from .conftest import assert_books_balance, row_counts, run
 
 BASE = "/api/v1/inventory/transfers"
 Keys = Callable[[dict[str, str]], dict[str, str]]
@@ -34,13 +34,6 @@ def inv(stock: Database) -> Iterator[Database]:
     run(stock, service.receive, "SKU-2", "DC-01", 5)
     yield stock
     assert_books_balance(stock)
-
-
-def run(db: Database, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with db.uow() as uow:
-        result = fn(uow, *args, **kwargs)
-        uow.commit()
-    return result
 
 
 def numbers(db: Database, sku: str, location: str) -> tuple[int, int, int, int]:
@@ -208,11 +201,14 @@ def test_steps_out_of_order_are_conflicts(inv: Database) -> None:
     assert numbers(inv, "SKU-1", "DC-01") == (9, 0, 0, 9)
 
 
-def test_a_hold_released_elsewhere_cannot_ship_but_can_be_cancelled(inv: Database) -> None:
+def test_only_the_transfer_moves_its_hold(inv: Database) -> None:
+    """A transfer's source hold is the transfer's: releasing, committing or fulfilling it as a
+    reservation is refused, so stock cannot vanish from under a transfer that is still open."""
     made = open_transfer(inv, ("SKU-1", 2))
-    run(inv, reservations.release, made.reservation_id)
-    with pytest.raises(Conflict, match="no longer active"):
-        run(inv, transfers.ship, made.id)
+    for call in (reservations.release, reservations.commit, reservations.fulfil):
+        with pytest.raises(Conflict, match="holds stock for TR-"):
+            run(inv, call, made.reservation_id)
+    assert numbers(inv, "SKU-1", "DC-01") == (10, 2, 0, 8)
     assert run(inv, transfers.cancel, made.id).status == "cancelled"
     assert numbers(inv, "SKU-1", "DC-01") == (10, 0, 0, 10)
 

@@ -6,6 +6,8 @@ so ``onestore serve --workers N`` can run any number of them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -23,7 +25,20 @@ WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 def create_app(db: Database | None = None) -> FastAPI:
     db = db or Database()
+    bus: InProcessBus | None = None
+    if not db.settings.event_bus_url:
+        # No external bus: deliver committed outbox events to in-process subscribers.
+        bus = InProcessBus(db, background=db.settings.event_delivery == "background")
+        db.on_events_committed(bus.after_commit)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if bus is not None:
+            bus.close()  # let a delivery in progress finish
+
     app = FastAPI(
+        lifespan=lifespan,
         title="onestore",
         version=__version__,
         summary="Unified commerce: one customer, one inventory, one order for every channel.",
@@ -32,10 +47,8 @@ def create_app(db: Database | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.db = db
-    if not db.settings.event_bus_url:
-        # No external bus: deliver committed outbox events to in-process subscribers.
-        app.state.bus = InProcessBus(db)
-        db.on_events_committed(app.state.bus.after_commit)
+    if bus is not None:
+        app.state.bus = bus
     problems.install(app, error_page)
     system.install_metrics(app)
     system.install_openapi(app)

@@ -45,11 +45,16 @@ def run_idempotent(
     principal: Principal,
     payload: Any,
     action: Callable[[UnitOfWork], tuple[int, Any]],
+    *,
+    one_transaction: bool = False,
 ) -> Response:
     """Claim the key, run ``action`` in a unit of work, store and return its response.
 
     ``action`` returns (status, body); it must not commit — this function commits after
-    storing the response in the same transaction.
+    storing the response in the same transaction. With ``one_transaction`` (for actions that
+    only write to the database, so running one twice and rolling one back is harmless) the
+    key is stored with the change and no separate claim is taken, unless the key already has
+    a row — then the usual claim decides.
     """
     key = request.headers.get(HEADER)
     if key is None:
@@ -57,7 +62,12 @@ def run_idempotent(
     route = request.scope.get("route")
     operation = f"{request.method} {getattr(route, 'path', request.url.path)}"
     scope = f"{principal.scope_key}|{operation}"
-    claimed = idempotency.claim(db, scope, key, idempotency.request_hash(jsonable_encoder(payload)))
+    digest = idempotency.request_hash(jsonable_encoder(payload))
+    if one_transaction:
+        answer = _in_one_transaction(request, db, scope, key, digest, action)
+        if answer is not None:
+            return answer
+    claimed = idempotency.claim(db, scope, key, digest)
     if isinstance(claimed, idempotency.StoredResponse):
         return Response(
             claimed.body,
@@ -82,5 +92,33 @@ def run_idempotent(
         raise
     except BaseException:
         idempotency.release(db, claimed)
+        raise
+    return Response(text, status_code=status, media_type="application/json")
+
+
+def _in_one_transaction(
+    request: Request,
+    db: Database,
+    scope: str,
+    key: str,
+    digest: str,
+    action: Callable[[UnitOfWork], tuple[int, Any]],
+) -> Response | None:
+    """The action and its stored response in one transaction; None when the key already had
+    a row (nothing of this attempt committed: the caller falls back to the claim)."""
+    idempotency.validate_key(key)
+    try:
+        with db.uow() as uow:
+            status, body = action(uow)
+            text = dumps(jsonable_encoder(body))
+            if not idempotency.record(uow, scope, key, digest, status, text):
+                return None  # leaving the unit of work uncommitted rolls the change back
+            uow.commit()
+    except OnestoreError as err:
+        text = dumps(error_body(err, request.url.path))
+        with db.uow() as uow:
+            if not idempotency.record(uow, scope, key, digest, err.status, text):
+                return None
+            uow.commit()
         raise
     return Response(text, status_code=status, media_type="application/json")

@@ -12,6 +12,11 @@ responses. The flow for one request:
    (a retry gets the same answer); if it crashes, ``release`` frees the key: nothing
    committed, so running again is safe.
 
+Requests whose work is nothing but database writes (stock moves) may skip step 1: ``record``
+inserts the key as completed inside the business transaction, and only when a row for the key
+already exists does the request fall back to ``claim``. One transaction instead of two on every
+first attempt, which is nearly every request.
+
 A claim whose worker died before finishing holds the key only until ``locked_until``; after
 that the next retry may take it over — safe for the same reason as step 3. Each claim carries
 a random token, and ``complete``/``release`` act only while the token is still theirs, so a
@@ -144,6 +149,39 @@ def _decide(uow: UnitOfWork, row: Any, digest: str, now: datetime) -> Claim | St
     if taken.rowcount != 1:
         raise IdempotencyInFlight("a request with this Idempotency-Key is still in flight")
     return Claim(row.scope, row.key, new_token)
+
+
+def record(uow: UnitOfWork, scope: str, key: str, digest: str, status: int, body: str) -> bool:
+    """The one-transaction flow, for requests whose work is only database writes: store the key
+    as completed, with its response, in the business transaction itself — no separate claim.
+
+    False when the key already has a row (a retry, or a concurrent duplicate that committed
+    first: PostgreSQL makes this insert wait for it): the caller must then roll back and let
+    :func:`claim` decide (replay, 422 for another body, 409 while in flight). Either way
+    exactly one business change commits per key, because the key row and the change commit
+    together or not at all.
+    """
+    validate_key(key)
+    now = uow.now()
+    try:
+        uow.conn.execute(
+            idempotency_keys.insert(),
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": digest,
+                "state": COMPLETED,
+                "claim_token": secrets.token_hex(16),
+                "created_at": now,
+                "locked_until": now,
+                "response_status": status,
+                "response_body": body,
+                "completed_at": now,
+            },
+        )
+    except IntegrityError:
+        return False
+    return True
 
 
 def complete(uow: UnitOfWork, claimed: Claim, status: int, body: str) -> bool:

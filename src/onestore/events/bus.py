@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from onestore.db.database import Database
 from onestore.db.uow import UnitOfWork
-from onestore.events.outbox import mark_published, pending
+from onestore.events.outbox import mark_many_published, mark_published, pending
 from onestore.kernel.events import PublishedEvent
 
 log = logging.getLogger("onestore.events")
@@ -40,21 +40,74 @@ def subscriber_count() -> int:
 
 
 class InProcessBus:
-    def __init__(self, db: Database) -> None:
+    """Delivers the outbox to this process's subscribers.
+
+    ``background`` (what ``onestore serve`` runs): a commit that emitted events wakes one
+    delivery thread per worker, and the request returns at once — under load one drain then
+    settles the events of many requests together, instead of every request reading and marking
+    the outbox itself. Otherwise each write delivers (at most one batch) right after its commit,
+    before its response: simpler to reason about in tests and one-off scripts.
+    """
+
+    WAKE_EVERY = 5.0
+    """Seconds between drains when no commit wakes the thread (picks up what a failed drain or
+    another process left)."""
+    BATCHES_PER_WAKE = 50
+
+    def __init__(self, db: Database, *, background: bool = False) -> None:
         self._db = db
         self._local = threading.local()
+        self._background = background
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._start = threading.Lock()
 
     def after_commit(self) -> None:
         """The hook run after a write that emitted events commits (see ``api.app``).
 
-        It delivers at most one batch, so a request never pays for a backlog (``onestore
-        relay`` drains that), and it never raises: the caller's change has already committed,
-        and a delivery problem must not look to the client like its request failed.
+        Inline, it delivers at most one batch, so a request never pays for a backlog
+        (``onestore relay`` drains that). It never raises: the caller's change has already
+        committed, and a delivery problem must not look to the client like its request failed.
         """
+        if self._background:
+            self._ensure_worker()
+            self._wake.set()
+            return
         try:
             self.drain(max_batches=1)
         except Exception:
             log.exception("in-process event delivery failed; events stay pending")
+
+    def _ensure_worker(self) -> None:
+        if self._worker is not None and self._worker.is_alive():
+            return
+        with self._start:
+            if self._stop.is_set() or (self._worker is not None and self._worker.is_alive()):
+                return
+            self._worker = threading.Thread(
+                target=self._deliver_in_background, name="onestore-events", daemon=True
+            )
+            self._worker.start()
+
+    def _deliver_in_background(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=self.WAKE_EVERY)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.drain(max_batches=self.BATCHES_PER_WAKE)
+            except Exception:
+                log.exception("in-process event delivery failed; events stay pending")
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the delivery thread after the drain it is in (undelivered events stay pending
+        in the outbox for the next start or ``onestore relay``)."""
+        self._stop.set()
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
 
     def drain(self, batch: int = 100, *, max_batches: int | None = None) -> int:
         """Deliver pending events; returns how many were delivered.
@@ -79,17 +132,33 @@ class InProcessBus:
                 events = pending(uow, batch)
             if not events:
                 return delivered
-            progressed = 0
+            progressed = self._settle_unheard(events)
             for event in events:
-                if self._deliver(event):
+                if self._handlers(event) and self._deliver(event):
                     progressed += 1
             delivered += progressed
             if len(events) < batch or progressed == 0:
                 return delivered
         return delivered
 
+    @staticmethod
+    def _handlers(event: PublishedEvent) -> list[Handler]:
+        return _subscribers.get(event.event_type, []) + _subscribers.get("*", [])
+
+    def _settle_unheard(self, events: list[PublishedEvent]) -> int:
+        """Events nobody in this process listens to are delivered by marking them published,
+        all in one statement: a stock change emits several events and most have no in-process
+        subscriber, so one transaction per event made every write request pay for a dozen."""
+        unheard = [event.id for event in events if not self._handlers(event)]
+        if not unheard:
+            return 0
+        with self._db.uow() as uow:
+            marked = mark_many_published(uow, unheard)
+            uow.commit()
+        return marked
+
     def _deliver(self, event: PublishedEvent) -> bool:
-        handlers = _subscribers.get(event.event_type, []) + _subscribers.get("*", [])
+        handlers = self._handlers(event)
         try:
             with self._db.uow() as uow:
                 if not mark_published(uow, event.id):

@@ -2,14 +2,14 @@
 
 Every route declares its permission: ``inventory.read`` to look, ``inventory.write`` to change
 stock on hand, ``inventory.reserve`` to hold it. Every POST goes through ``run_idempotent``, so a
-client retrying a reserve after a timeout gets the first answer instead of a second hold.
+client retrying a reserve after a timeout gets the first answer instead of a second hold; the
+key is stored in the same transaction as the stock change (they only write to the database).
 A reservation is visible to the caller that made it; callers who may change stock
 (``inventory.write``) see all of them. Anyone else gets a 404, not a hint that it exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +22,8 @@ from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal, permitted
 from onestore.catalog.wire import to_json
 from onestore.db.uow import UnitOfWork
-from onestore.inventory import availability, refs, reservations, service
+from onestore.inventory import availability, reservations, service
+from onestore.inventory.api_support import idempotent
 from onestore.inventory.model import MovementKind
 from onestore.inventory.schemas import (
     AdjustmentIn,
@@ -32,7 +33,6 @@ from onestore.inventory.schemas import (
     ReservationIn,
 )
 from onestore.inventory.views import MovementPage, ReservationView, SkuAvailability
-from onestore.kernel.errors import PermissionDenied
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"], route_class=StrictJSONRoute)
 
@@ -42,33 +42,6 @@ READ = [Depends(require(Permission.INVENTORY_READ))]
 def _owner(principal: Principal) -> str | None:
     """Whose reservations this caller may see: None (all) for stock managers, else their own."""
     return None if permitted(principal, Permission.INVENTORY_WRITE) else principal.scope_key
-
-
-def write_at(uow: UnitOfWork, principal: Principal, location: str) -> None:
-    """Stock on hand at a store is that store's business: a store-scoped grant of
-    ``inventory.write`` counts only at its own store (an unscoped one everywhere)."""
-    location_id = refs.location_ids(uow, [location], ["location"])[0]
-    if not permitted(principal, Permission.INVENTORY_WRITE, location_id):
-        raise PermissionDenied(f"inventory.write is not granted at {location}")
-
-
-def _idempotent(
-    request: Request,
-    principal: Principal,
-    payload: Any,
-    work: Callable[[UnitOfWork], Any],
-    *,
-    writes_at: str | None = None,
-) -> Response:
-    """Run ``work`` once per Idempotency-Key; with ``writes_at`` only for a caller who may
-    change stock at that location."""
-
-    def action(uow: UnitOfWork) -> tuple[int, Any]:
-        if writes_at is not None:
-            write_at(uow, principal, writes_at)
-        return 200, to_json(work(uow))
-
-    return run_idempotent(request, get_db(request), principal, payload, action)
 
 
 @router.get("/availability", dependencies=READ, response_model=list[SkuAvailability])
@@ -92,7 +65,7 @@ def post_receipt(
     principal: Principal = Depends(require(Permission.INVENTORY_WRITE)),
 ) -> Response:
     """Goods received at a location. Needs an ``Idempotency-Key``."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         body.model_dump(mode="json"),
@@ -115,7 +88,7 @@ def post_adjustment(
     principal: Principal = Depends(require(Permission.INVENTORY_WRITE)),
 ) -> Response:
     """A signed stock correction with a reason code. Needs an ``Idempotency-Key``."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         body.model_dump(mode="json"),
@@ -143,7 +116,7 @@ def post_goods_receipt(
 ) -> Response:
     """A delivery of several SKUs at one location (an ASN or purchase order), all lines or
     none. Needs an ``Idempotency-Key``."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         body.model_dump(mode="json"),
@@ -186,7 +159,14 @@ def post_reservation(
         )
         return 201, to_json(made)
 
-    return run_idempotent(request, get_db(request), principal, body.model_dump(mode="json"), action)
+    return run_idempotent(
+        request,
+        get_db(request),
+        principal,
+        body.model_dump(mode="json"),
+        action,
+        one_transaction=True,
+    )
 
 
 @router.get("/reservations/{reservation_id}", response_model=ReservationView)
@@ -212,7 +192,7 @@ def extend_reservation(
     principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
 ) -> Response:
     """Push a live soft reservation's expiry to now + ``ttl_seconds``."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         {"id": reservation_id, **body.model_dump(mode="json")},
@@ -236,7 +216,7 @@ def release_reservation(
     principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
 ) -> Response:
     """Give the held units back (cart emptied, order cancelled)."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         {"id": reservation_id},
@@ -256,7 +236,7 @@ def commit_reservation(
 ) -> Response:
     """The order is placed: the soft hold becomes an order hold on the same units (it stops
     expiring and waits for fulfilment or cancel)."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         {"id": reservation_id},
@@ -275,7 +255,7 @@ def fulfil_reservation(
     principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
 ) -> Response:
     """Consume the held units: they leave on hand as a sale (shipped, picked up, carried out)."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         {"id": reservation_id},

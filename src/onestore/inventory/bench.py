@@ -117,7 +117,13 @@ def _run_phase(
         first_error: str | None = None
         try:
             start.wait()
-            while time.perf_counter() < deadline[0]:
+            attempts = 0
+            # Every thread completes at least one operation, however short the phase: a
+            # phase on a busy machine then still measures something instead of nothing.
+            while time.perf_counter() < deadline[0] or not latencies:
+                attempts += 1
+                if attempts > 1000 and not latencies:
+                    raise BenchError("no operation succeeded in 1,000 attempts")
                 began = time.perf_counter()
                 try:
                     outcome = op(n, rng, state)

@@ -8,7 +8,6 @@ recompute their own location: a channel or network-wide policy reaches other sto
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
@@ -17,13 +16,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
+from onestore.api.idempotency import IDEMPOTENCY_KEY
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal, scope_of
 from onestore.catalog.wire import to_json
-from onestore.db.uow import UnitOfWork
 from onestore.inventory import buffer_rules, buffers
+from onestore.inventory.api_support import idempotent
 from onestore.inventory.buffer_rules import PolicyDraft
 from onestore.inventory.schemas import LocationRef, SkuRef
 
@@ -113,19 +112,6 @@ def _within(principal: Principal) -> frozenset[str] | None:
     return scope_of(principal, Permission.INVENTORY_WRITE)
 
 
-def _idempotent(
-    request: Request,
-    principal: Principal,
-    payload: Any,
-    work: Callable[[UnitOfWork], Any],
-    status: int = 200,
-) -> Response:
-    def action(uow: UnitOfWork) -> tuple[int, Any]:
-        return status, to_json(work(uow))
-
-    return run_idempotent(request, get_db(request), principal, payload, action)
-
-
 @router.get(POLICIES, dependencies=READ, response_model=list[buffers.PolicyView])
 def list_policies(request: Request) -> JSONResponse:
     """Every buffer policy, by name."""
@@ -143,7 +129,7 @@ def create_policy(
     body: PolicyIn, request: Request, principal: Principal = Depends(WRITE)
 ) -> Response:
     """Create a policy. Buffers change at the next recompute. Needs an ``Idempotency-Key``."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         body.model_dump(mode="json"),
@@ -162,11 +148,12 @@ def recompute(
 ) -> Response:
     """Apply the policies to every balance (or one location's) now; says how many balances
     were examined and how many buffers changed. Needs an ``Idempotency-Key``."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         body.model_dump(mode="json"),
         lambda uow: buffers.recompute(uow, body.location, within=_within(principal)),
+        one_transaction=False,  # a long job: claim the key first, so a retry gets a 409
     )
 
 
@@ -186,7 +173,7 @@ def update_policy(
     principal: Principal = Depends(WRITE),
 ) -> Response:
     """Change some fields of a policy. Needs an ``Idempotency-Key``."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         {"id": policy_id, **body.model_dump(mode="json", exclude_unset=True)},
@@ -204,7 +191,7 @@ def delete_policy(
 ) -> Response:
     """Delete a policy; answers with what was deleted. The balances it covered are reset (or
     taken over by the next policy in line) at the next recompute."""
-    return _idempotent(
+    return idempotent(
         request,
         principal,
         {"id": policy_id},

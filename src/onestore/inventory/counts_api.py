@@ -20,16 +20,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
+from onestore.api.idempotency import IDEMPOTENCY_KEY
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
-from onestore.auth.model import Permission, Principal, permitted
+from onestore.auth.model import Permission, Principal
 from onestore.catalog.wire import to_json
 from onestore.db.uow import UnitOfWork
-from onestore.inventory import counts, counts_queries, model, refs
+from onestore.inventory import counts, counts_queries, model
+from onestore.inventory.api_support import idempotent, may_write_at
 from onestore.inventory.counts_queries import AccuracyReport, CountTaskPage, CountTaskView
 from onestore.inventory.schemas import LocationRef, Reference, SkuRef
-from onestore.kernel.errors import PermissionDenied
 
 router = APIRouter(
     prefix="/api/v1/inventory", tags=["inventory counts"], route_class=StrictJSONRoute
@@ -67,12 +67,6 @@ class CountEntriesIn(_Body):
     counts: list[CountEntryIn] = Field(min_length=1, max_length=counts.MAX_LINES)
 
 
-def _check_location(principal: Principal, location_id: str) -> None:
-    """Store scope: ``inventory.write`` must hold at this very location."""
-    if not permitted(principal, Permission.INVENTORY_WRITE, location_id):
-        raise PermissionDenied("inventory.write is not granted at this count's location")
-
-
 def _on_task(
     request: Request,
     principal: Principal,
@@ -80,11 +74,13 @@ def _on_task(
     payload: dict[str, Any],
     work: Callable[[UnitOfWork], CountTaskView],
 ) -> Response:
-    def action(uow: UnitOfWork) -> tuple[int, Any]:
-        _check_location(principal, counts_queries.task_location_id(uow, task_id))
-        return 200, to_json(work(uow))
+    def checked(uow: UnitOfWork) -> CountTaskView:
+        may_write_at(
+            principal, counts_queries.task_location_id(uow, task_id), "this count's location"
+        )
+        return work(uow)
 
-    return run_idempotent(request, get_db(request), principal, {"id": task_id, **payload}, action)
+    return idempotent(request, principal, {"id": task_id, **payload}, checked)
 
 
 @router.post(
@@ -96,14 +92,16 @@ def create_count(
     """Open a count task at a location (human number ``CC-000123``). Needs an
     ``Idempotency-Key``; 409 naming ``skus.N`` when a SKU is already on an open count there."""
 
-    def action(uow: UnitOfWork) -> tuple[int, Any]:
-        _check_location(principal, refs.location_ids(uow, [body.location], ["location"])[0])
-        made = counts.create_task(
+    return idempotent(
+        request,
+        principal,
+        body.model_dump(mode="json"),
+        lambda uow: counts.create_task(
             uow, body.location, body.skus, body.reference, actor=principal.scope_key
-        )
-        return 201, to_json(made)
-
-    return run_idempotent(request, get_db(request), principal, body.model_dump(mode="json"), action)
+        ),
+        status=201,
+        writes_at=body.location,
+    )
 
 
 @router.get("/counts", dependencies=READ, response_model=CountTaskPage)

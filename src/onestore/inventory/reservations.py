@@ -56,6 +56,11 @@ _NAIVE = False
 """Test-only: reserve by reading the balance, deciding in Python and writing the result back
 (the classic lost update). Flipped by a test fixture, never by application code."""
 
+DOCUMENT_OWNER = "document:"
+"""Owner prefix of holds a stock document keeps (a transfer's units at its source): only the
+document may release or consume them, so a cart or order call cannot pull stock from under
+it."""
+
 ACTIVE = ReservationStatus.ACTIVE.value
 SOFT = ReservationKind.SOFT.value
 SWEEP_BATCH = 500
@@ -335,9 +340,13 @@ def release(
     *,
     owner: str | None = None,
     channel: str | None = None,
+    by_document: bool = False,
 ) -> ReservationView:
-    """Give the held units back (a cart emptied, an order cancelled)."""
+    """Give the held units back (a cart emptied, an order cancelled). A document's own hold
+    is released only with ``by_document`` (the document's cancel)."""
     row = _visible_or_raise(uow, reservation_id, owner, channel)
+    if not by_document:
+        _not_a_document_hold(row)
     if row.status != ACTIVE:
         raise Conflict(f"reservation {row.id} is already {row.status}")
     freed = _free(uow, [row.id], ReservationStatus.RELEASED)
@@ -468,10 +477,18 @@ def _visible_or_raise(
     return row
 
 
+def _not_a_document_hold(row: Any) -> None:
+    if row.owner is not None and row.owner.startswith(DOCUMENT_OWNER):
+        raise Conflict(
+            f"reservation {row.id} holds stock for {row.reference}; change that document instead"
+        )
+
+
 def _active_or_raise(
     uow: UnitOfWork, reservation_id: str, owner: str | None, channel: str | None
 ) -> Any:
     row = _visible_or_raise(uow, reservation_id, owner, channel)
+    _not_a_document_hold(row)
     if row.status != ACTIVE:
         raise Conflict(f"reservation {row.id} is already {row.status}")
     if model.is_lapsed(ReservationKind(row.kind), _utc(row.expires_at), uow.now()):

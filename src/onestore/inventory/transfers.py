@@ -117,7 +117,12 @@ def create(
         },
     )
     hold = reservations.reserve(
-        uow, requests, kind=ReservationKind.ORDER, ttl=None, reference=number, owner=actor
+        uow,
+        requests,
+        kind=ReservationKind.ORDER,
+        ttl=None,
+        reference=number,
+        owner=f"{reservations.DOCUMENT_OWNER}transfer:{tid}",
     )
     uow.conn.execute(update(transfers).where(transfers.c.id == tid).values(reservation_id=hold.id))
     uow.conn.execute(
@@ -266,7 +271,7 @@ def cancel(uow: UnitOfWork, transfer: str, *, actor: str | None = None) -> Trans
         # A stock manager may have released the hold through the reservations API already;
         # then there is nothing left to give back.
         if status == ReservationStatus.ACTIVE.value:
-            reservations.release(uow, row.reservation_id)
+            reservations.release(uow, row.reservation_id, by_document=True)
     _emit(uow, "inventory.transfer_cancelled", row, _lines_of(uow, row.id), actor=actor)
     return get_or_raise(uow, row.id)
 

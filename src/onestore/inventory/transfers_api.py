@@ -12,22 +12,19 @@ after a timeout gets the first answer, not a 409.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
+from onestore.api.idempotency import IDEMPOTENCY_KEY
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
-from onestore.auth.model import Permission, Principal, permitted
+from onestore.auth.model import Permission, Principal
 from onestore.catalog.wire import to_json
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import refs, transfers
+from onestore.inventory.api_support import idempotent, may_write_at
 from onestore.inventory.transfers_schemas import ReceiveIn, ShipIn, TransferIn
 from onestore.inventory.transfers_views import TransferPage, TransferView
-from onestore.kernel.errors import PermissionDenied
 
 router = APIRouter(
     prefix="/api/v1/inventory/transfers", tags=["inventory"], route_class=StrictJSONRoute
@@ -37,25 +34,6 @@ READ = [Depends(require(Permission.INVENTORY_READ))]
 WRITE = Depends(require(Permission.INVENTORY_WRITE))
 
 
-def _may_write(principal: Principal, location_id: str, end: str) -> None:
-    """403 unless ``principal`` may change stock at ``location_id`` (the transfer's ``end``)."""
-    if not permitted(principal, Permission.INVENTORY_WRITE, location_id):
-        raise PermissionDenied(f"you may not change stock at this transfer's {end} location")
-
-
-def _idempotent(
-    request: Request,
-    principal: Principal,
-    payload: Any,
-    work: Callable[[UnitOfWork], Any],
-    status: int = 200,
-) -> Response:
-    def action(uow: UnitOfWork) -> tuple[int, Any]:
-        return status, to_json(work(uow))
-
-    return run_idempotent(request, get_db(request), principal, payload, action)
-
-
 @router.post("", status_code=201, response_model=TransferView, openapi_extra=IDEMPOTENCY_KEY)
 def create_transfer(body: TransferIn, request: Request, principal: Principal = WRITE) -> Response:
     """Open a transfer: every line is held at ``from_location`` or none is (409
@@ -63,7 +41,7 @@ def create_transfer(body: TransferIn, request: Request, principal: Principal = W
 
     def work(uow: UnitOfWork) -> TransferView:
         source = refs.location_ids(uow, [body.from_location], ["from_location"])[0]
-        _may_write(principal, source, "source")
+        may_write_at(principal, source, "the transfer's source")
         return transfers.create(
             uow,
             body.from_location,
@@ -74,7 +52,7 @@ def create_transfer(body: TransferIn, request: Request, principal: Principal = W
             transfer_id=body.id,
         )
 
-    return _idempotent(request, principal, body.model_dump(mode="json"), work, status=201)
+    return idempotent(request, principal, body.model_dump(mode="json"), work, status=201)
 
 
 @router.get("", dependencies=READ, response_model=TransferPage)
@@ -112,7 +90,9 @@ def ship_transfer(
     shipment = body or ShipIn()
 
     def work(uow: UnitOfWork) -> TransferView:
-        _may_write(principal, transfers.locations_or_raise(uow, transfer)[0], "source")
+        may_write_at(
+            principal, transfers.locations_or_raise(uow, transfer)[0], "the transfer's source"
+        )
         return transfers.ship(
             uow,
             transfer,
@@ -122,7 +102,7 @@ def ship_transfer(
         )
 
     payload = {"transfer": transfer, **shipment.model_dump(mode="json")}
-    return _idempotent(request, principal, payload, work)
+    return idempotent(request, principal, payload, work)
 
 
 @router.post("/{transfer}/receive", response_model=TransferView, openapi_extra=IDEMPOTENCY_KEY)
@@ -138,7 +118,9 @@ def receive_transfer(
     receipt = body or ReceiveIn()
 
     def work(uow: UnitOfWork) -> TransferView:
-        _may_write(principal, transfers.locations_or_raise(uow, transfer)[1], "destination")
+        may_write_at(
+            principal, transfers.locations_or_raise(uow, transfer)[1], "the transfer's destination"
+        )
         return transfers.receive(
             uow,
             transfer,
@@ -147,7 +129,7 @@ def receive_transfer(
         )
 
     payload = {"transfer": transfer, **receipt.model_dump(mode="json")}
-    return _idempotent(request, principal, payload, work)
+    return idempotent(request, principal, payload, work)
 
 
 @router.post("/{transfer}/cancel", response_model=TransferView, openapi_extra=IDEMPOTENCY_KEY)
@@ -156,7 +138,9 @@ def cancel_transfer(transfer: str, request: Request, principal: Principal = WRIT
     source."""
 
     def work(uow: UnitOfWork) -> TransferView:
-        _may_write(principal, transfers.locations_or_raise(uow, transfer)[0], "source")
+        may_write_at(
+            principal, transfers.locations_or_raise(uow, transfer)[0], "the transfer's source"
+        )
         return transfers.cancel(uow, transfer, actor=principal.scope_key)
 
-    return _idempotent(request, principal, {"transfer": transfer}, work)
+    return idempotent(request, principal, {"transfer": transfer}, work)
