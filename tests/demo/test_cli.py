@@ -20,6 +20,7 @@ def test_demo_command_loads_once_then_skips_and_refuses_another_seed(
         out = capsys.readouterr().out
         assert "Loaded the demo retailer (seed 7, scale 1) into sqlite" in out
         assert "2,000 products" in out
+        assert "stock balances" in out and "at 27 locations" in out
         lines = out.splitlines()[-4:]
         assert lines == [
             "Open        http://127.0.0.1:8000",

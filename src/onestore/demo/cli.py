@@ -33,6 +33,8 @@ _STAGES = {
     "generate": "Generating demo catalog",
     "catalog": "Importing catalog",
     "staff": "Creating staff users",
+    "stock": "Loading opening stock",
+    "history": "Replaying 30 days of sales",
 }
 
 
@@ -74,7 +76,10 @@ def demo(
             f"Loaded the demo retailer (seed {seed}, scale {scale}) into {db.dialect} in "
             f"{elapsed:.1f} s: {c['products']:,} products, {c['variants']:,} SKUs, "
             f"{c['categories']} categories, {c['locations']} locations, {c['channels']} channels, "
-            f"{c['assortments']} assortments, {c['staff']} staff users."
+            f"{c['assortments']} assortments, {c['staff']} staff users, "
+            f"{c['stock_balances']:,} stock balances ({c['stock_units']:,} units) at "
+            f"{c['stock_locations']} locations, {c['sales']} sales and {c['returns']} returns "
+            "in the last 30 days."
         )
     url = f"http://{host}:{port}"
     typer.echo(f"Open        {url}")
