@@ -110,15 +110,20 @@ def availability(
     """Availability of each SKU at the given locations, or at the locations that serve
     ``channel``, or (neither given) at every location; a location with no balance row is 0.
 
-    Many SKUs cost the same three queries as one: resolve SKUs, resolve locations, read
-    balances (with the codes from the first two, so nothing is looked up twice)."""
+    Many SKUs cost the same queries as one: resolve SKUs and locations (one query when every
+    location is wanted, two otherwise), then read balances — with the codes from the look-ups,
+    so nothing is read twice."""
     if not skus:
         raise ValidationFailed.on("sku", "give at least one SKU")
     if len(skus) > MAX_SKUS:
         raise ValidationFailed.on("sku", f"at most {MAX_SKUS} SKUs per request")
     if locations and channel:
         raise ValidationFailed.on("channel", "give locations or a channel, not both")
-    found_variants = refs.variants_of(uow, skus, [f"sku.{i}" for i in range(len(skus))])
+    sku_fields = [f"sku.{i}" for i in range(len(skus))]
+    if channel is None and not locations:
+        found_variants, found_locations = refs.variants_and_every_location(uow, skus, sku_fields)
+    else:
+        found_variants = refs.variants_of(uow, skus, sku_fields)
     if channel is not None:
         found_locations = refs.serving_locations(uow, channel)
     elif locations:
@@ -126,8 +131,6 @@ def availability(
             raise ValidationFailed.on("location", f"at most {MAX_LOCATIONS} locations")
         fields = [f"location.{i}" for i in range(len(locations))]
         found_locations = list(dict.fromkeys(refs.locations_of(uow, locations, fields)))
-    else:
-        found_locations = refs.all_locations(uow)
     variant_ids = [v for v, _ in found_variants]
     location_ids = [loc for loc, _ in found_locations]
     found = effective(uow, variant_ids, location_ids)

@@ -293,7 +293,9 @@ class _Http:
             self._client.close()
 
 
-def _start_server(db: Database, port: int, concurrency: int) -> subprocess.Popen[bytes]:
+def _start_server(
+    db: Database, port: int, concurrency: int, workers: int = 1
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "ONESTORE_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
@@ -312,6 +314,8 @@ def _start_server(db: Database, port: int, concurrency: int) -> subprocess.Popen
         "--log-level",
         "warning",
         "--no-access-log",
+        "--workers",
+        str(workers),
     ]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
     import urllib.request
@@ -349,10 +353,10 @@ def _drain_backlog(db: Database) -> int:
     return backlog
 
 
-def _http_phase(db: Database, code: str, seconds: float, c: int) -> Phase:
+def _http_phase(db: Database, code: str, seconds: float, c: int, workers: int = 1) -> Phase:
     token = admin_token(db)
     port = _free_port()
-    server = _start_server(db, port, c)
+    server = _start_server(db, port, c, workers)
     body = {
         "ttl_seconds": int(TTL.total_seconds()),
         "lines": [{"sku": code, "location": HOT_LOCATION, "quantity": 1}],
@@ -409,6 +413,7 @@ def run(
     concurrency: int = 32,
     skus: int = 1_000,
     http: bool = True,
+    http_workers: int = 1,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Run every phase on ``db``, print the table and the JSON line; return the JSON object."""
@@ -439,7 +444,7 @@ def run(
         stock_up(db, [(hot, hot_vid, hot_lid, HOT_STOCK)])
         drained = _drain_backlog(db)
         echo(f"   (delivered {drained} events the earlier phases left pending)")
-        web = _http_phase(db, hot, seconds, concurrency)
+        web = _http_phase(db, hot, seconds, concurrency, http_workers)
         phases.append(web)
     echo(f"d. service reserve + commit over {skus} SKUs …")
     spread = _service_phase(db, "spread", codes, seconds, concurrency)
@@ -472,6 +477,7 @@ def run(
         "raw_tps": round(raw.tps, 1),
         "service_tps": round(svc.tps, 1),
         "http_tps": round(web.tps, 1) if web else None,
+        "http_workers": http_workers,
         "service_ratio": round(svc.tps / raw.tps, 3),
         "http_ratio": round(web.tps / raw.tps, 3) if web else None,
         "spread_tps": round(spread.tps, 1),
@@ -540,6 +546,9 @@ def register(bench_app: typer.Typer) -> None:
         seconds: float = typer.Option(10.0, min=0.1, help="Length of each phase, in seconds."),
         concurrency: int = typer.Option(32, min=1, max=190, help="Threads in every phase."),
         skus: int = typer.Option(1_000, min=BASKET, max=100_000, help="SKUs for the spread phase."),
+        http_workers: int = typer.Option(
+            1, min=1, max=16, help="uvicorn worker processes for the HTTP phase (as serve)."
+        ),
     ) -> None:
         """Stock reservations against the database's limit (ONESTORE_DATABASE_URL)."""
         from onestore.settings import get_settings
@@ -549,6 +558,13 @@ def register(bench_app: typer.Typer) -> None:
         )
         db = Database(settings=settings)
         try:
-            run(db, seconds=seconds, concurrency=concurrency, skus=skus, echo=typer.echo)
+            run(
+                db,
+                seconds=seconds,
+                concurrency=concurrency,
+                skus=skus,
+                http_workers=http_workers,
+                echo=typer.echo,
+            )
         finally:
             db.dispose()

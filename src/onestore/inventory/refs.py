@@ -92,6 +92,32 @@ def stock_lines(
     return [found_variants[s] for s in skus], [found_locations[c] for c in codes]
 
 
+_WITH_ALL_LOCATIONS = union_all(
+    select(literal("v").label("kind"), variants.c.id, variants.c.sku.label("code")).where(
+        or_(variants.c.id.in_(_VARIANT_REFS), variants.c.sku.in_(_VARIANT_REFS))
+    ),
+    select(literal("l").label("kind"), locations.c.id, locations.c.code.label("code")),
+)
+
+
+def variants_and_every_location(
+    uow: UnitOfWork, skus: Sequence[str], fields: Sequence[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(id, SKU) per SKU and (id, code) of every location, by code, in one round trip (the
+    "where is this SKU" question every lookup screen asks)."""
+    rows = list(uow.conn.execute(_WITH_ALL_LOCATIONS, {"variant_refs": sorted(set(skus))}))
+    found = _index([r for r in rows if r.kind == "v"])
+    errors = [
+        FieldError(field, f"no SKU {ref!r}")
+        for ref, field in zip(skus, fields, strict=True)
+        if ref not in found
+    ]
+    if errors:
+        raise ValidationFailed(f"{errors[0].field}: {errors[0].reason}", errors=errors)
+    every = sorted(((r.id, r.code) for r in rows if r.kind == "l"), key=lambda loc: loc[1])
+    return [found[s] for s in skus], every
+
+
 def _field_order(field: str) -> tuple[Any, ...]:
     """``lines.2.sku`` before ``lines.10.location``: errors in request order."""
     return tuple(int(p) if p.isdigit() else p for p in field.split("."))
