@@ -98,3 +98,66 @@ def test_migration_history_is_one_line() -> None:
     assert len(script.get_heads()) == 1, "two migration heads: merge them"
     for revision in script.walk_revisions():
         assert revision.doc, f"migration {revision.revision} needs a one-line description"
+
+
+def test_0003_upgrades_and_downgrades_a_database_with_reservations(empty_engine: Engine) -> None:
+    """Revision 0003 rebuilds inventory_reservations on SQLite (a CHECK changes) while lines
+    reference it: data survives both ways, 'committed' holds become 'fulfilled' and back, and
+    foreign keys are enforced again afterwards."""
+    from onestore.catalog import network, service, taxonomy
+    from onestore.catalog.schemas import ProductIn
+    from onestore.db.database import Database
+
+    upgrade(empty_engine, "0002")
+    db = Database(empty_engine.url.render_as_string(hide_password=False))
+    try:
+        with db.uow() as uow:
+            taxonomy.create_unit(uow, code="ea", name="Each")
+            body = {
+                "code": "P",
+                "name": "Shirt",
+                "unit": "ea",
+                "dimensions": ["size"],
+                "variants": [{"sku": "S1", "currency": "USD", "list_price": "1.00", "size": "M"}],
+            }
+            service.create_product(uow, ProductIn.model_validate(body).to_draft())
+            network.create_location(
+                uow,
+                code="L1",
+                name="Store",
+                kind="store",
+                latitude=47.6,
+                longitude=-122.3,
+                country="US",
+                timezone="UTC",
+            )
+            uow.conn.execute(
+                text(
+                    "INSERT INTO inventory_reservations (id, kind, status, created_at, updated_at)"
+                    " VALUES ('01J00000000000000000000001', 'order', 'committed',"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            uow.conn.execute(
+                text(
+                    "INSERT INTO inventory_reservation_lines SELECT '01J00000000000000000000001',"
+                    " v.id, l.id, 2, 0 FROM catalog_variants v, catalog_locations l"
+                )
+            )
+            uow.commit()
+    finally:
+        db.dispose()
+
+    def statuses() -> list[str]:
+        with empty_engine.connect() as conn:
+            return list(conn.execute(text("SELECT status FROM inventory_reservations")).scalars())
+
+    upgrade(empty_engine)
+    assert statuses() == ["fulfilled"]
+    downgrade(empty_engine, "0002")
+    assert statuses() == ["committed"]
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM inventory_reservation_lines")).scalar() == 1
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

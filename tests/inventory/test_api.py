@@ -324,3 +324,46 @@ def test_a_refusal_is_stored_with_its_key_and_replayed(
         f"{BASE}/reservations", json=reserve_body(("SKU-2", "DC-01", 1)), headers=headers
     )
     assert other.status_code == 422
+
+
+def test_a_store_manager_moves_only_their_own_reservations(
+    api: TestClient, stock: Database, admin_headers: dict[str, str], make_staff: Any, keys: Keys
+) -> None:
+    """A store-scoped inventory.write grant covers stock at that store, not every hold in the
+    network: another caller's reservation is not found for them."""
+    made = api.post(
+        f"{BASE}/reservations",
+        json=reserve_body(("SKU-1", "DC-01", 2)),
+        headers=keys(admin_headers),
+    )
+    rid = made.json()["id"]
+    _, manager = make_staff("store_manager", _location_id(stock, "ST-01"))
+    for action in ("release", "commit", "fulfil"):
+        answer = api.post(f"{BASE}/reservations/{rid}/{action}", headers=keys(manager))
+        assert answer.status_code == 404, (action, answer.text)
+    assert api.get(f"{BASE}/reservations/{rid}", headers=manager).status_code == 404
+    assert api.get(f"{BASE}/reservations/{rid}", headers=admin_headers).json()["status"] == "active"
+
+
+def test_a_busy_answer_is_not_stored_so_the_retry_runs(
+    api: TestClient, admin_headers: dict[str, str], keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onestore.inventory import reservations
+    from onestore.kernel.errors import DatabaseBusy
+
+    real = reservations.reserve
+    calls = []
+
+    def busy_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise DatabaseBusy("the database is busy; retry")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reservations, "reserve", busy_once)
+    headers = keys(admin_headers)
+    body = reserve_body(("SKU-1", "DC-01", 1))
+    first = api.post(f"{BASE}/reservations", json=body, headers=headers)
+    assert first.status_code == 503
+    retry = api.post(f"{BASE}/reservations", json=body, headers=headers)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers

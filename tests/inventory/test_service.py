@@ -333,3 +333,22 @@ def test_a_channel_holds_only_where_it_is_served(inv: Database) -> None:
     with pytest.raises(ValidationFailed) as err:
         hold(inv, [("SKU-1", "ST-02", 1)], channel="NOPE")
     assert err.value.errors[0].field == "channel"
+
+
+def test_an_expiry_picked_before_a_commit_does_not_undo_it(
+    inv: Database, clock: FrozenClock
+) -> None:
+    """The sweeper (or a reserve freeing lapsed holds) picks a soft hold, the shopper's checkout
+    commits it just before it lapses, and then the expiry reaches the row: the order hold must
+    survive, or its units would be sold twice."""
+    from onestore.inventory.model import ReservationStatus
+
+    receive(inv, "SKU-1", "ST-01", 5)
+    soft = hold(inv, [("SKU-1", "ST-01", 5)])
+    clock.advance(MINUTES_15 - timedelta(seconds=1))
+    run(inv, reservations.commit, soft.id)
+    clock.advance(timedelta(seconds=2))  # the expirer's "now": past the old expiry
+    assert run(inv, reservations._free, [soft.id], ReservationStatus.EXPIRED) == {}
+    kept = run(inv, reservations.get_reservation_or_raise, soft.id)
+    assert (kept.kind, kept.status) == ("order", "active")
+    assert avail(inv, "SKU-1", "ST-01") == 0

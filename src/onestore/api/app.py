@@ -33,6 +33,8 @@ def create_app(db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if bus is not None and db.settings.event_delivery == "background":
+            bus.start()
         yield
         if bus is not None:
             bus.close()  # let a delivery in progress finish

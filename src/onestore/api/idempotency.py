@@ -84,6 +84,9 @@ def run_idempotent(
                 raise IdempotencyInFlight("a retry with this Idempotency-Key took over")
             uow.commit()
     except OnestoreError as err:
+        if err.status >= 500:  # "busy, retry": the retry must run, not replay the 503
+            idempotency.release(db, claimed)
+            raise
         # The business change rolled back; remember the answer so a retry gets the same one.
         text = dumps(error_body(err, request.url.path))
         with db.uow() as uow:
@@ -115,6 +118,8 @@ def _in_one_transaction(
                 return None  # leaving the unit of work uncommitted rolls the change back
             uow.commit()
     except OnestoreError as err:
+        if err.status >= 500:  # "busy, retry": nothing stored, so the retry runs
+            raise
         text = dumps(error_body(err, request.url.path))
         with db.uow() as uow:
             if not idempotency.record(uow, scope, key, digest, err.status, text):

@@ -71,7 +71,10 @@ class InProcessBus:
         committed, and a delivery problem must not look to the client like its request failed.
         """
         if self._background:
-            self._ensure_worker()
+            try:
+                self.start()
+            except Exception:  # e.g. no thread to be had: the events wait for the next wake
+                log.exception("could not start in-process event delivery; events stay pending")
             self._wake.set()
             return
         try:
@@ -79,7 +82,9 @@ class InProcessBus:
         except Exception:
             log.exception("in-process event delivery failed; events stay pending")
 
-    def _ensure_worker(self) -> None:
+    def start(self) -> None:
+        """Start the delivery thread (background mode; the app does it at startup, so events
+        other processes left pending are delivered without waiting for a write here)."""
         if self._worker is not None and self._worker.is_alive():
             return
         with self._start:
@@ -89,6 +94,7 @@ class InProcessBus:
                 target=self._deliver_in_background, name="onestore-events", daemon=True
             )
             self._worker.start()
+        self._wake.set()
 
     def _deliver_in_background(self) -> None:
         while not self._stop.is_set():

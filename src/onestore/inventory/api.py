@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
-from onestore.auth.model import Permission, Principal, permitted
+from onestore.auth.model import Permission, Principal, scope_of
 from onestore.catalog.wire import to_json
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import availability, reservations, service
@@ -40,8 +40,12 @@ READ = [Depends(require(Permission.INVENTORY_READ))]
 
 
 def _owner(principal: Principal) -> str | None:
-    """Whose reservations this caller may see: None (all) for stock managers, else their own."""
-    return None if permitted(principal, Permission.INVENTORY_WRITE) else principal.scope_key
+    """Whose reservations this caller may see: None (all) for stock managers of the whole
+    network, else their own — a store manager's grant covers one store, and a reservation may
+    hold stock anywhere, so store-scoped callers see (and release, fulfil) only their own."""
+    if scope_of(principal, Permission.INVENTORY_WRITE) is None:
+        return None
+    return principal.scope_key
 
 
 @router.get("/availability", dependencies=READ, response_model=list[SkuAvailability])

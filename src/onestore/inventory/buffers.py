@@ -174,8 +174,11 @@ def list_policies(uow: UnitOfWork) -> list[PolicyView]:
     return [_view(policy, row) for policy, row in _policies(uow, rows)]
 
 
-def _row_or_raise(uow: UnitOfWork, policy_id: str) -> Any:
-    row = uow.conn.execute(select(buffer_policies).where(buffer_policies.c.id == policy_id)).first()
+def _row_or_raise(uow: UnitOfWork, policy_id: str, *, lock: bool = False) -> Any:
+    """The policy row; with ``lock`` held until commit, so two edits cannot lose each other's
+    fields and a delete waits for a recompute batch that uses the policy."""
+    query = select(buffer_policies).where(buffer_policies.c.id == policy_id)
+    row = uow.conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         raise NotFound(f"no buffer policy {policy_id!r}")
     return row
@@ -282,7 +285,7 @@ def update_policy(
     within: frozenset[str] | None = None,
 ) -> PolicyView:
     """Change some fields of a policy (see :func:`_merge`); no change writes nothing."""
-    row = _row_or_raise(uow, policy_id)
+    row = _row_or_raise(uow, policy_id, lock=True)
     _check_within(within, row.location_id)
     current = get_policy_or_raise(uow, policy_id)
     values = _columns(uow, _merge(_draft_of(current), changes))
@@ -310,7 +313,7 @@ def delete_policy(
 ) -> PolicyView:
     """Remove a policy. Derivations it made keep their text but lose the link, and the next
     recompute resets those balances to 0 (or to another policy that now wins)."""
-    _check_within(within, _row_or_raise(uow, policy_id).location_id)
+    _check_within(within, _row_or_raise(uow, policy_id, lock=True).location_id)
     view = get_policy_or_raise(uow, policy_id)
     uow.conn.execute(
         update(buffer_derivations)
@@ -324,8 +327,11 @@ def delete_policy(
 
 # -- recompute ------------------------------------------------------------------------------------
 def load_index(uow: UnitOfWork) -> PolicyIndex:
-    """Every policy, the category tree and the channels' networks: what matching needs."""
-    rows = list(uow.conn.execute(select(buffer_policies)))
+    """Every policy, the category tree and the channels' networks: what matching needs.
+
+    The policies are share-locked until this unit of work ends (PostgreSQL), so a policy a
+    batch derives from cannot be deleted under it; load it again for every batch."""
+    rows = list(uow.conn.execute(select(buffer_policies).with_for_update(read=True)))
     return PolicyIndex(
         (policy for policy, _ in _policies(uow, rows)),
         refs.category_parent_ids(uow),

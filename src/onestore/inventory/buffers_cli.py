@@ -30,10 +30,10 @@ def recompute(
     try:
         with db.uow(readonly=True) as uow:
             location_id = buffers.scope_location_id(uow, location)
-            index = buffers.load_index(uow)
         after = None
         while True:
-            with db.uow() as uow:
+            with db.uow() as uow:  # each batch its own transaction, with the policies as now
+                index = buffers.load_index(uow)
                 batch = buffers.recompute_batch(uow, index, location_id=location_id, after=after)
                 uow.commit()
             examined += batch.examined

@@ -87,6 +87,19 @@ _FLIP = (
     .values(status=bindparam("to_status"), updated_at=bindparam("now"))
     .returning(*reservations.c)
 )
+_EXPIRE = (
+    update(reservations)
+    .where(
+        reservations.c.id == bindparam("rid"),
+        reservations.c.status == ACTIVE,
+        # Re-checked here, not only when the hold was picked: a commit (soft -> order) or an
+        # extend that committed in between must win, or a placed order's units could be resold.
+        reservations.c.kind == SOFT,
+        reservations.c.expires_at <= bindparam("now"),
+    )
+    .values(status=ReservationStatus.EXPIRED.value, updated_at=bindparam("now"))
+    .returning(*reservations.c)
+)
 _LAPSED_ON = (
     select(reservations.c.id)
     .distinct()
@@ -508,8 +521,13 @@ def _lines_of(uow: UnitOfWork, ids: Sequence[str]) -> list[Any]:
 
 def _flip_one(uow: UnitOfWork, rid: str, status: ReservationStatus) -> Any:
     """Move one active reservation to ``status``; its row as a mapping, or None if it was no
-    longer active (a concurrent sweep, release or fulfilment got it first)."""
-    row = uow.conn.execute(_FLIP, {"rid": rid, "to_status": status.value, "now": uow.now()}).first()
+    longer active (a concurrent sweep, release or fulfilment got it first) — or, to expire it,
+    no longer a lapsed soft hold (committed or extended meanwhile)."""
+    if status is ReservationStatus.EXPIRED:
+        row = uow.conn.execute(_EXPIRE, {"rid": rid, "now": uow.now()}).first()
+    else:
+        params = {"rid": rid, "to_status": status.value, "now": uow.now()}
+        row = uow.conn.execute(_FLIP, params).first()
     return None if row is None else row._mapping
 
 
