@@ -53,9 +53,15 @@ class UnitOfWork:
         return self.clock.now()
 
     def __enter__(self) -> Self:
-        conn = self._engine.connect().execution_options(
-            **{BEGIN_MODE: "DEFERRED" if self._readonly else "IMMEDIATE"}
-        )
+        options: dict[str, object] = {BEGIN_MODE: "DEFERRED" if self._readonly else "IMMEDIATE"}
+        if self._readonly and self._engine.dialect.name == "postgresql":
+            # Under READ COMMITTED every statement takes its own snapshot anyway, so a read-only
+            # unit of work gains nothing from BEGIN … ROLLBACK but two round trips (a third of
+            # an availability read). SQLite keeps its deferred transaction: one snapshot.
+            # Nothing here enforces read-only (autocommit has no transaction to mark): code in
+            # a read-only unit of work must not write, as it never could commit anyway.
+            options["isolation_level"] = "AUTOCOMMIT"
+        conn = self._engine.connect().execution_options(**options)
         conn.begin()
         self._conn = conn
         return self
