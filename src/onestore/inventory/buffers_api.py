@@ -54,43 +54,39 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PolicyIn(_Body):
+class _PolicyFields(_Body):
+    """What a policy covers and its method's inputs; every one optional here."""
+
+    sku: SkuRef | None = None
+    category: CategoryRef | None = None
+    location: LocationRef | None = None
+    channel: ChannelRef | None = None
+    units: Units | None = None
+    percent: Percent | None = None
+    days: Days | None = None
+    risk_class: RiskClass | None = None
+    velocity_days: VelocityDays | None = None
+
+
+class PolicyIn(_PolicyFields):
     """Scope: at most one of ``sku``/``category`` and one of ``location``/``channel`` (none =
     all products / every location). Inputs: ``units`` (fixed), ``percent`` (percent), or
     ``days`` + ``risk_class`` + ``velocity_days`` (days_of_cover), and only those."""
 
     name: Name
     method: Method
-    sku: SkuRef | None = None
-    category: CategoryRef | None = None
-    location: LocationRef | None = None
-    channel: ChannelRef | None = None
-    units: Units | None = None
-    percent: Percent | None = None
-    days: Days | None = None
-    risk_class: RiskClass | None = None
-    velocity_days: VelocityDays | None = None
 
     def draft(self) -> PolicyDraft:
         return PolicyDraft(**self.model_dump())
 
 
-class PolicyPatch(_Body):
+class PolicyPatch(_PolicyFields):
     """Only the fields present change; ``null`` clears a scope or an input. Naming a SKU drops
     the category (and the reverse), naming a location drops the channel (and the reverse), and
     a new method drops the old method's inputs unless they are sent again."""
 
     name: Name | None = None
     method: Method | None = None
-    sku: SkuRef | None = None
-    category: CategoryRef | None = None
-    location: LocationRef | None = None
-    channel: ChannelRef | None = None
-    units: Units | None = None
-    percent: Percent | None = None
-    days: Days | None = None
-    risk_class: RiskClass | None = None
-    velocity_days: VelocityDays | None = None
 
     @model_validator(mode="after")
     def _not_null(self) -> Self:
