@@ -66,10 +66,10 @@ def test_available_is_on_hand_less_reserved_and_buffer_never_below_zero() -> Non
 
 def test_normalise_merges_duplicates_and_sorts_in_lock_order() -> None:
     lines = [
-        LineRequest("V2", "L1", 1, 0),
-        LineRequest("V1", "L2", 2, 1),
-        LineRequest("V2", "L1", 3, 2),
-        LineRequest("V1", "L1", 4, 3),
+        LineRequest("V2", "L1", 1, 0, "S-V2", "L1"),
+        LineRequest("V1", "L2", 2, 1, "S-V1", "L2"),
+        LineRequest("V2", "L1", 3, 2, "S-V2", "L1"),
+        LineRequest("V1", "L1", 4, 3, "S-V1", "L1"),
     ]
     out = model.normalise_lines(lines)
     assert [(ln.variant_id, ln.location_id, ln.quantity) for ln in out] == [
@@ -84,11 +84,13 @@ def test_normalise_refuses_empty_bad_and_merged_overflow() -> None:
     with pytest.raises(ValidationFailed):
         model.normalise_lines([])
     with pytest.raises(ValidationFailed) as err:
-        model.normalise_lines([LineRequest("V", "L", 0, 0)])
+        model.normalise_lines([LineRequest("V", "L", 0, 0, "S-V", "L")])
     assert err.value.errors[0].field == "lines.0.quantity"
     half = model.MAX_QUANTITY // 2 + 1
     with pytest.raises(ValidationFailed) as err:
-        model.normalise_lines([LineRequest("V", "L", half, 0), LineRequest("V", "L", half, 1)])
+        model.normalise_lines(
+            [LineRequest("V", "L", half, 0, "S-V", "L"), LineRequest("V", "L", half, 1, "S-V", "L")]
+        )
     assert err.value.errors[0].field == "lines.1.quantity"
 
 

@@ -73,8 +73,8 @@ class LineRequest:
     location_id: str
     quantity: int
     index: int
-    sku: str | None = None  # the codes as resolved, when the caller has them (saves a look-up)
-    location: str | None = None
+    sku: str  # the codes as resolved, so an answer needs no look-up
+    location: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +85,8 @@ class Line:
     location_id: str
     quantity: int
     indexes: tuple[int, ...]
-    sku: str | None = None
-    location: str | None = None
+    sku: str
+    location: str
 
     @property
     def key(self) -> tuple[str, str]:

@@ -203,7 +203,7 @@ _LINES_WITH_CODES = (
         reservation_lines.c.quantity,
         reservation_lines.c.line_no,
         variants.c.sku,
-        locations.c.code.label("location_code"),
+        locations.c.code.label("location"),
     )
     .join(variants, variants.c.id == reservation_lines.c.variant_id)
     .join(locations, locations.c.id == reservation_lines.c.location_id)

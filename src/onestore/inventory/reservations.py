@@ -207,22 +207,20 @@ def reserve(
     for key in sorted(set(asked) | set(freed)):
         _hold_or_raise(uow, key, asked.get(key), freed.get(key, 0))
     _emit(uow, "inventory.reserved", rid, wanted)
-    return _view(uow, row, wanted)
+    return _view(uow, row, sorted(wanted, key=lambda line: line.indexes[0]))
 
 
 def _hold_or_raise(uow: UnitOfWork, key: Key, line: Line | None, freed: int) -> None:
-    quantity = line.quantity if line else 0
-    if line is None:  # a row only lapsed holds touch: give their units back
-        after = balances.give_back(uow, key, freed) if freed else None
-    elif _NAIVE:
-        after = _naive_hold(uow, key, quantity, freed)
+    """Hold ``line`` at its balance, netting the units of lapsed holds just expired there; a
+    balance only lapsed holds touch (``line`` None) just gets their units back."""
+    if line is None:
+        _apply_freed(uow, {key: freed})
+        return
+    if _NAIVE:
+        after = _naive_hold(uow, key, line.quantity, freed)
     else:
-        after = balances.hold(uow, key, quantity, freed)
+        after = balances.hold(uow, key, line.quantity, freed)
     if after is None:
-        if line is None:
-            if not freed:
-                return
-            raise RuntimeError(f"balance {key} does not cover the units being released")
         have = available_at(uow, key) + freed
         raise InsufficientStock(
             f"{line.field}: only {have} available",
@@ -283,7 +281,7 @@ def extend(
     ).first()
     if done is None:  # the sweeper or a release got there first
         raise Conflict(f"reservation {row.id} is no longer active")
-    return _view(uow, done._mapping)
+    return _view(uow, done._mapping, refs.reservation_lines_with_codes(uow, [done.id]))
 
 
 def commit(
@@ -314,12 +312,9 @@ def fulfil(
     owner: str | None = None,
     channel: str | None = None,
     actor: str | None = None,
-    kind: MovementKind = MovementKind.SALE,
-    reference: str | None = None,
 ) -> ReservationView:
-    """Consume the reservation: each line leaves on hand and reserved with a ``kind`` movement
-    (a sale when an order ships or is picked up; a transfer out when stock leaves for another
-    location)."""
+    """Consume the reservation: each line leaves on hand and reserved with a ``sale`` movement
+    (the order shipped, was picked up or carried out)."""
     row = _active_or_raise(uow, reservation_id, owner, channel)
     done = _flip_one(uow, row.id, ReservationStatus.FULFILLED)
     if done is None:
@@ -335,9 +330,9 @@ def fulfil(
             {
                 "variant_id": key[0],
                 "location_id": key[1],
-                "kind": kind.value,
+                "kind": MovementKind.SALE.value,
                 "on_hand_delta": -line.quantity,
-                "reference": reference or row.reference or row.id,
+                "reference": row.reference or row.id,
                 "actor": actor,
             }
         )
@@ -417,25 +412,10 @@ def get_reservation_or_raise(
     return _view(uow, row._mapping, refs.reservation_lines_with_codes(uow, [row.id]))
 
 
-def _view(uow: UnitOfWork, row: Any, lines: Sequence[Any] | None = None) -> ReservationView:
-    """The answer for a reservation row (a mapping) and its lines — ``Line``s with codes from
-    the request, or rows from ``refs.reservation_lines_with_codes`` — without re-reading."""
-    if lines is None:
-        lines = refs.reservation_lines_with_codes(uow, [row["id"]])
-    shown = []
-    missing = [ln for ln in lines if getattr(ln, "sku", None) is None]
-    sku_of = refs.skus_by_id(uow, [ln.variant_id for ln in missing]) if missing else {}
-    code_of: dict[str, str] = {}
-    if any(_code(ln) is None for ln in lines):
-        code_of = refs.location_codes_by_id(uow, [ln.location_id for ln in lines])
-    for ln in sorted(lines, key=_position):
-        shown.append(
-            ReservationLineView(
-                ln.sku or sku_of[ln.variant_id],
-                _code(ln) or code_of[ln.location_id],
-                ln.quantity,
-            )
-        )
+def _view(uow: UnitOfWork, row: Any, lines: Sequence[Any]) -> ReservationView:
+    """The answer for a reservation row (a mapping) and its lines in request order — anything
+    with ``sku``, ``location`` and ``quantity``: the request's own lines, or the rows of
+    ``refs.reservation_lines_with_codes`` — so nothing is read again to answer."""
     status = row["status"]
     expires_at = _utc(row["expires_at"])
     if status == ACTIVE and model.is_lapsed(ReservationKind(row["kind"]), expires_at, uow.now()):
@@ -449,16 +429,8 @@ def _view(uow: UnitOfWork, row: Any, lines: Sequence[Any] | None = None) -> Rese
         expires_at=expires_at,
         created_at=as_utc(row["created_at"]),
         updated_at=as_utc(row["updated_at"]),
-        lines=shown,
+        lines=[ReservationLineView(ln.sku, ln.location, ln.quantity) for ln in lines],
     )
-
-
-def _code(line: Any) -> str | None:
-    return getattr(line, "location_code", None) or getattr(line, "location", None)
-
-
-def _position(line: Any) -> int:
-    return int(line.line_no) if hasattr(line, "line_no") else int(line.indexes[0])
 
 
 # -- helpers --------------------------------------------------------------------------------------
