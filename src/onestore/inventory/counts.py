@@ -63,17 +63,6 @@ class ReservedNotCovered(Conflict):
 
 
 # -- pure rules -----------------------------------------------------------------------------------
-def check_counted(value: object, field: str) -> int:
-    """A counted quantity: a whole number from 0 (an empty shelf is a count) to MAX_QUANTITY."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed.on(field, "must be a whole number")
-    if value < 0:
-        raise ValidationFailed.on(field, "must be at least 0")
-    if value > model.MAX_QUANTITY:
-        raise ValidationFailed.on(field, f"must be at most {model.MAX_QUANTITY}")
-    return value
-
-
 def check_tolerance(units: object, percent: object) -> tuple[int, int]:
     """(units, basis points): percent may have two decimals, so SQL compares integers only."""
     if (
@@ -167,7 +156,10 @@ def enter_counts(uow: UnitOfWork, task_id: str, counts: Sequence[tuple[str, Any]
     if len(counts) > MAX_LINES:
         raise ValidationFailed.on("counts", f"at most {MAX_LINES} counts")
     _raise_all(
-        [_field_error(check_counted, q, f"counts.{i}.counted") for i, (_, q) in enumerate(counts)]
+        [
+            _field_error(model.check_count, q, f"counts.{i}.counted")
+            for i, (_, q) in enumerate(counts)
+        ]
     )
     row = task_row_or_raise(uow, task_id)
     _transition_or_raise(uow, row, ACTIVE, {}, "enter counts into")

@@ -113,6 +113,18 @@ def check_quantity(value: object, field: str = "quantity") -> int:
     return value
 
 
+def check_count(value: object, field: str) -> int:
+    """A whole number of units from 0 to :data:`MAX_QUANTITY`: a count (an empty shelf is 0),
+    a quantity received (none may arrive), a buffer."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed.on(field, "must be a whole number")
+    if value < 0:
+        raise ValidationFailed.on(field, "must be at least 0")
+    if value > MAX_QUANTITY:
+        raise ValidationFailed.on(field, f"must be at most {MAX_QUANTITY}")
+    return value
+
+
 def check_delta(value: object, field: str = "quantity") -> int:
     """A signed, non-zero adjustment of at most :data:`MAX_QUANTITY` either way."""
     if isinstance(value, bool) or not isinstance(value, int):

@@ -342,6 +342,18 @@ def fulfil(
     return _view(uow, done, lines)
 
 
+def consume_document_hold(uow: UnitOfWork, reservation_id: str) -> list[Any]:
+    """A stock document (a transfer shipping) takes its own hold: the reservation becomes
+    fulfilled and ``inventory.fulfilled`` is emitted; returns its lines. The document moves
+    the units itself, because it must lock its source and destination balances in one sorted
+    pass (``fulfil`` would lock the source rows first)."""
+    if _flip_one(uow, reservation_id, ReservationStatus.FULFILLED) is None:
+        raise Conflict(f"the hold {reservation_id} is no longer active")
+    lines = _lines_of(uow, [reservation_id])
+    _emit(uow, "inventory.fulfilled", reservation_id, lines)
+    return lines
+
+
 def release(
     uow: UnitOfWork,
     reservation_id: str,

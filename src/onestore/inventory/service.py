@@ -241,10 +241,7 @@ def set_buffer(
 ) -> balances.Balance:
     """Hold ``buffer`` units back from promising (safety stock). Not a movement: no unit moves.
     Recorded as set by hand by ``actor``, so ``inventory buffers explain`` can say who did it."""
-    if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 0:
-        raise ValidationFailed.on("buffer", "must be a whole number of at least 0")
-    if buffer > model.MAX_QUANTITY:
-        raise ValidationFailed.on("buffer", f"must be at most {model.MAX_QUANTITY}")
+    model.check_count(buffer, "buffer")
     key = _key(uow, sku, location)
     balances.ensure(uow, key)
     after = balances.apply(uow, key, {"buffer": buffer})

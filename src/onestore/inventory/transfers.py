@@ -42,9 +42,8 @@ from sqlalchemy.exc import IntegrityError
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import balances, model, refs, reservations
 from onestore.inventory.balances import Key
-from onestore.inventory.model import MovementKind, ReservationKind, ReservationStatus
+from onestore.inventory.model import MovementKind, ReservationKind
 from onestore.inventory.tables import balances as balance_table
-from onestore.inventory.tables import reservations as reservation_table
 from onestore.inventory.tables import transfer_lines, transfers
 from onestore.inventory.transfers_views import TransferLineView, TransferPage, TransferView
 from onestore.kernel.clock import as_utc
@@ -100,8 +99,6 @@ def create(
         raise ValidationFailed.on("to_location", "must differ from from_location")
     requests = reservations.line_requests(uow, [(sku, source, q) for sku, q in lines])
     wanted = model.normalise_lines(requests)
-    if uow.conn.execute(select(transfers.c.id).where(transfers.c.id == tid)).first():
-        raise Conflict(f"transfer {tid} already exists", errors=[FieldError("id", "in use")])
     now = uow.now()
     number = _insert_numbered(
         uow,
@@ -165,7 +162,8 @@ def ship(
         tracking=tracking,
         shipped_at=uow.now(),
     )
-    _consume_hold(uow, row)
+    assert row.reservation_id is not None  # set in create's own transaction
+    reservations.consume_document_hold(uow, row.reservation_id)
     lines = _lines_of(uow, row.id)
     change: dict[Key, int] = {}
     for line in lines:
@@ -176,24 +174,6 @@ def ship(
             _leave_source(uow, key, -change[key], row.number, actor)
         else:
             _go_in_transit(uow, key, change[key], row.number, actor)
-    uow.emit(
-        DomainEvent(
-            "inventory.fulfilled",
-            "inventory_reservation",
-            row.reservation_id,
-            {
-                "reservation_id": row.reservation_id,
-                "lines": [
-                    {
-                        "variant_id": ln.variant_id,
-                        "location_id": row.from_location_id,
-                        "quantity": ln.quantity,
-                    }
-                    for ln in lines
-                ],
-            },
-        )
-    )
     _emit(
         uow,
         "inventory.transfer_shipped",
@@ -264,14 +244,10 @@ def cancel(uow: UnitOfWork, transfer: str, *, actor: str | None = None) -> Trans
     row = _row_or_raise(uow, transfer)
     _require(row, TransferStatus.OPEN, "cancelled")
     _advance(uow, row, TransferStatus.OPEN, TransferStatus.CANCELLED)
-    if row.reservation_id is not None:
-        status = uow.conn.execute(
-            select(reservation_table.c.status).where(reservation_table.c.id == row.reservation_id)
-        ).scalar_one()
-        # A stock manager may have released the hold through the reservations API already;
-        # then there is nothing left to give back.
-        if status == ReservationStatus.ACTIVE.value:
-            reservations.release(uow, row.reservation_id, by_document=True)
+    assert row.reservation_id is not None  # set in create's own transaction
+    # Only this transfer can move its hold (reservations refuses everyone else), so it is
+    # still active here.
+    reservations.release(uow, row.reservation_id, by_document=True)
     _emit(uow, "inventory.transfer_cancelled", row, _lines_of(uow, row.id), actor=actor)
     return get_or_raise(uow, row.id)
 
@@ -339,7 +315,9 @@ def _insert_numbered(uow: UnitOfWork, values: dict[str, Any]) -> str:
         except IntegrityError:
             taken = select(transfers.c.id).where(transfers.c.id == values["id"])
             if uow.conn.execute(taken).first():  # the same client id raced in
-                raise Conflict(f"transfer {values['id']} already exists") from None
+                raise Conflict(
+                    f"transfer {values['id']} already exists", errors=[FieldError("id", "in use")]
+                ) from None
             if _next_number(uow) == number:  # not a number race: a real bug, let it show
                 raise
             continue
@@ -358,38 +336,8 @@ def _next_number(uow: UnitOfWork) -> str:
     return f"{PREFIX}{n:06d}"
 
 
-def _consume_hold(uow: UnitOfWork, row: Any) -> None:
-    """Flip the transfer's hold active -> fulfilled; the caller moves the units it held.
-
-    Not ``reservations.fulfil``: that consumes the source rows before the destination rows
-    could be touched, and a ship must take all its balance locks in one sorted pass."""
-    done = None
-    if row.reservation_id is not None:
-        done = uow.conn.execute(
-            update(reservation_table)
-            .where(
-                reservation_table.c.id == row.reservation_id,
-                reservation_table.c.status == ReservationStatus.ACTIVE.value,
-            )
-            .values(status=ReservationStatus.FULFILLED.value, updated_at=uow.now())
-        )
-    if done is None or done.rowcount != 1:
-        raise Conflict(
-            f"the hold of transfer {row.number} is no longer active: cancel it and create "
-            "a new transfer"
-        )
-
-
 def _leave_source(uow: UnitOfWork, key: Key, quantity: int, number: str, actor: str | None) -> None:
-    after = balances.apply(
-        uow,
-        key,
-        {
-            "on_hand": balance_table.c.on_hand - quantity,
-            "reserved": balance_table.c.reserved - quantity,
-        },
-        balance_table.c.reserved >= quantity,
-    )
+    after = balances.consume(uow, key, quantity)
     if after is None:  # reserved always covers an active hold's lines
         raise RuntimeError(f"balance {key} does not cover transfer {number}")
     balances.record(uow, key, MovementKind.TRANSFER_OUT, -quantity, reference=number, actor=actor)
@@ -435,13 +383,10 @@ def _counted(
         if variant_id in counted:
             errors.append(FieldError(f"lines.{i}.sku", "listed twice"))
             continue
-        if isinstance(got, bool) or not isinstance(got, int) or got < 0:
-            errors.append(FieldError(f"lines.{i}.received", "must be a whole number of at least 0"))
-            continue
-        if got > model.MAX_QUANTITY:
-            errors.append(
-                FieldError(f"lines.{i}.received", f"must be at most {model.MAX_QUANTITY}")
-            )
+        try:
+            model.check_count(got, f"lines.{i}.received")
+        except ValidationFailed as err:
+            errors.extend(err.errors)
             continue
         reason = reason.strip() if reason is not None else None
         field = f"lines.{i}.discrepancy_reason"
