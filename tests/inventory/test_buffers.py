@@ -283,7 +283,14 @@ def test_bad_policies_are_refused_naming_the_field(
     assert row_counts(shop) == before
 
 
-def test_updates_merge_like_a_patch(shop: Database) -> None:
+def _updated_events(db: Database) -> int:
+    query = select(func.count()).select_from(outbox)
+    query = query.where(outbox.c.event_type == "inventory.buffer_policy_updated")
+    with db.uow(readonly=True) as uow:
+        return int(uow.conn.execute(query).scalar_one())
+
+
+def test_updates_merge_like_a_patch(shop: Database, clock: FrozenClock) -> None:
     made = policy(shop, "p", units=1, sku="SKU-1", channel="WEB")
     moved = run(shop, buffers.update_policy, made.id, {"category": "SHIRTS", "location": "ST-01"})
     assert (moved.sku, moved.category, moved.location, moved.channel) == (
@@ -298,8 +305,11 @@ def test_updates_merge_like_a_patch(shop: Database) -> None:
     assert refused.value.errors[0].field == "velocity_days"
     changed = run(shop, buffers.update_policy, made.id, {**cover, "velocity_days": 28})
     assert (changed.units, changed.days, changed.velocity_days) == (None, "1.50", 28)
+    clock.advance(timedelta(hours=1))  # a write now would show in updated_at
+    events_before = _updated_events(shop)
     same = run(shop, buffers.update_policy, made.id, {"days": Decimal("1.50")})
     assert same.updated_at == changed.updated_at  # no change, no write
+    assert _updated_events(shop) == events_before
     with pytest.raises(NotFound):
         run(shop, buffers.update_policy, "01ARZ3NDEKTSV4RRFFQ69G5FAV", {"name": "x"})
     with pytest.raises(ValidationFailed):

@@ -543,3 +543,16 @@ def test_cli_prints_accuracy_per_location(
         assert capsys.readouterr().err.strip() == "error: location: no location 'NOPE'"
     finally:
         get_settings.cache_clear()
+
+
+def test_every_short_line_is_named_not_only_the_first(inv: Database) -> None:
+    """Posting goes on past the first short line and names every one, so the store sees all
+    the promises to resolve at once; still nothing changes."""
+    receive(inv, "ST-01", SKU_1=5, SKU_2=5, SKU_3=5)
+    hold(inv, ("SKU-1", "ST-01", 4), ("SKU-3", "ST-01", 3))
+    task = counted_task(inv, "ST-01", {"SKU-1": 2, "SKU-2": 1, "SKU-3": 0})
+    before = row_counts(inv)
+    with pytest.raises(ReservedNotCovered) as err:
+        run(inv, counts.post, task.id)
+    assert [e.field for e in err.value.errors] == ["lines.0.counted", "lines.2.counted"]
+    assert row_counts(inv) == before

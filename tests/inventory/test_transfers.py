@@ -102,6 +102,16 @@ def test_hold_ship_and_receive_in_full(inv: Database) -> None:
     for step in ("created", "shipped", "received"):
         assert events(inv, f"inventory.transfer_{step}") == 1
     assert events(inv, "inventory.fulfilled") == 1
+    with inv.uow(readonly=True) as uow:
+        payload = uow.conn.execute(
+            select(outbox.c.payload).where(outbox.c.event_type == "inventory.fulfilled")
+        ).scalar_one()
+        dc = refs.location_ids(uow, ["DC-01"], ["location"])[0]
+    assert payload["reservation_id"] == received.reservation_id
+    assert sorted((ln["location_id"], ln["quantity"]) for ln in payload["lines"]) == [
+        (dc, 2),
+        (dc, 5),
+    ]
 
 
 def test_the_hold_is_fulfilled_when_the_transfer_ships(inv: Database) -> None:

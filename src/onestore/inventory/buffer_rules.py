@@ -33,9 +33,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
+from onestore.catalog.model import ancestors
+from onestore.inventory.model import MAX_QUANTITY
 from onestore.kernel.errors import FieldError
 
-MAX_UNITS = 1_000_000
+MAX_UNITS = MAX_QUANTITY
 """Largest buffer a policy may set (the inventory's ``MAX_QUANTITY``); a bigger result is capped."""
 MAX_DAYS = Decimal("9999.99")
 """Days of cover are stored as NUMERIC(6, 2)."""
@@ -250,11 +252,7 @@ class PolicyIndex:
         """The category and its ancestors, nearest first (a loop in bad data stops the walk)."""
         found = self._chains.get(category_id)
         if found is None:
-            walk: list[str] = []
-            current = category_id
-            while current is not None and current not in walk:
-                walk.append(current)
-                current = self._parents.get(current)
+            walk = ancestors(category_id, self._parents) if category_id is not None else []
             found = self._chains[category_id] = tuple(walk)
         return found
 

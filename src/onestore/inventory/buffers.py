@@ -521,12 +521,10 @@ def record_by_hand(uow: UnitOfWork, key: balances.Key, buffer: int, actor: str |
 # -- explain --------------------------------------------------------------------------------------
 def explain(uow: UnitOfWork, sku: str, location: str) -> BufferExplanation:
     """How the buffer of ``sku`` at ``location`` was derived (or that nothing set one)."""
-    key = (
-        refs.variant_ids(uow, [sku], ["sku"])[0],
-        refs.location_ids(uow, [location], ["location"])[0],
+    [(variant_id, sku_code)], [(location_id, location_code)] = refs.stock_lines(
+        uow, [sku], ["sku"], [location], ["location"]
     )
-    sku_code = refs.skus_by_id(uow, [key[0]])[key[0]]
-    location_code = refs.location_codes_by_id(uow, [key[1]])[key[1]]
+    key = (variant_id, location_id)
     balance = balances.read(uow, key)
     buffer = 0 if balance is None else balance.buffer
     row = _derivations(uow, [key]).get(key)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Select, Table, bindparam, literal, or_, select, union_all
 
-from onestore.catalog.reference import get_channel_or_raise
+from onestore.catalog.reference import category_parents, get_channel_or_raise
 from onestore.catalog.tables import (
     categories,
     channels,
@@ -35,8 +35,13 @@ def _lookup_statement(table: Table, code_column: str) -> Select[Any]:
 
 
 _LOOKUPS = {
-    (variants.name, "sku"): _lookup_statement(variants, "sku"),
-    (locations.name, "code"): _lookup_statement(locations, "code"),
+    (table.name, column): _lookup_statement(table, column)
+    for table, column in (
+        (variants, "sku"),
+        (locations, "code"),
+        (categories, "code"),
+        (channels, "code"),
+    )
 }
 
 
@@ -256,38 +261,14 @@ def serving_locations(uow: UnitOfWork, channel: str) -> list[tuple[str, str]]:
 
 
 # -- categories and channels (buffer stock policies) ---------------------------------------------
-def _ids_of(
-    uow: UnitOfWork, table: Table, codes: Sequence[str], fields: Sequence[str], noun: str
-) -> list[str]:
-    """The id of each code (or id) in ``table``; an unknown one is a 422 naming its field."""
-    wanted = sorted(set(codes))
-    rows = list(
-        uow.conn.execute(
-            select(table.c.id, table.c.code).where(
-                or_(table.c.id.in_(wanted), table.c.code.in_(wanted))
-            )
-        )
-    )
-    found: dict[str, str] = {row.code: row.id for row in rows}
-    found.update({row.id: row.id for row in rows})  # an id match wins over a code like an id
-    errors = [
-        FieldError(field, f"no {noun} {code!r}")
-        for code, field in zip(codes, fields, strict=True)
-        if code not in found
-    ]
-    if errors:
-        raise ValidationFailed(f"{errors[0].field}: {errors[0].reason}", errors=errors)
-    return [found[code] for code in codes]
-
-
 def category_ids(uow: UnitOfWork, codes: Sequence[str], fields: Sequence[str]) -> list[str]:
     """The category id of each code (or id); an unknown one is a 422 naming its field."""
-    return _ids_of(uow, categories, codes, fields, "category")
+    return [hit[0] for hit in _resolve(uow, categories, "code", codes, fields, "category")]
 
 
 def channel_ids(uow: UnitOfWork, codes: Sequence[str], fields: Sequence[str]) -> list[str]:
     """The channel id of each code (or id); an unknown one is a 422 naming its field."""
-    return _ids_of(uow, channels, codes, fields, "channel")
+    return [hit[0] for hit in _resolve(uow, channels, "code", codes, fields, "channel")]
 
 
 def _codes_by_id(uow: UnitOfWork, table: Table, ids: Sequence[str]) -> dict[str, str]:
@@ -320,9 +301,8 @@ def variant_category_ids(uow: UnitOfWork, variant_ids: Sequence[str]) -> dict[st
 
 
 def category_parent_ids(uow: UnitOfWork) -> dict[str, str | None]:
-    """Category id -> parent id for the whole tree, in one query (a few thousand rows at most)."""
-    rows = uow.conn.execute(select(categories.c.id, categories.c.parent_id))
-    return {row.id: row.parent_id for row in rows}
+    """Category id -> parent id for the whole tree (the catalog's own query)."""
+    return category_parents(uow)
 
 
 def channel_serving(uow: UnitOfWork) -> dict[str, frozenset[str]]:
