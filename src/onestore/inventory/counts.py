@@ -240,7 +240,7 @@ def post(uow: UnitOfWork, task_id: str, actor: str | None = None) -> CountTaskVi
         line = moving.get(key)
         release = freed.get(key, 0)
         if line is None:  # a lapsed hold with a line elsewhere: only give its units back
-            _release_only(uow, key, release)
+            reservations.give_back(uow, {key: release})
             continue
         delta = line.counted - line.expected
         balances.ensure(uow, key)
@@ -533,15 +533,6 @@ def _insert_task(uow: UnitOfWork, values: dict[str, Any]) -> str:
         if made is not None:
             return number
     raise DatabaseBusy("count numbers are being taken quickly; retry")
-
-
-def _release_only(uow: UnitOfWork, key: balances.Key, units: int) -> None:
-    after = balances.apply(
-        uow, key, {"reserved": balance_table.c.reserved - units}, balance_table.c.reserved >= units
-    )
-    if after is None:
-        raise RuntimeError(f"balance {key} does not cover the units being released")
-    balances.announce(uow, key, after)
 
 
 def _short(

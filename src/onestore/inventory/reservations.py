@@ -214,7 +214,7 @@ def _hold_or_raise(uow: UnitOfWork, key: Key, line: Line | None, freed: int) -> 
     """Hold ``line`` at its balance, netting the units of lapsed holds just expired there; a
     balance only lapsed holds touch (``line`` None) just gets their units back."""
     if line is None:
-        _apply_freed(uow, {key: freed})
+        give_back(uow, {key: freed})
         return
     if _NAIVE:
         after = _naive_hold(uow, key, line.quantity, freed)
@@ -372,7 +372,7 @@ def release(
     freed = _free(uow, [row.id], ReservationStatus.RELEASED)
     if not freed:
         raise Conflict(f"reservation {row.id} is no longer active")
-    _apply_freed(uow, freed)
+    give_back(uow, freed)
     return get_reservation_or_raise(uow, row.id)
 
 
@@ -396,7 +396,7 @@ def expire_due(uow: UnitOfWork, *, limit: int = SWEEP_BATCH) -> int:
         ).scalars()
     )
     flipped = _flip(uow, ids, ReservationStatus.EXPIRED)
-    _apply_freed(uow, _released_lines(uow, flipped, ReservationStatus.EXPIRED))
+    give_back(uow, _released_lines(uow, flipped, ReservationStatus.EXPIRED))
     return len(flipped)
 
 
@@ -540,7 +540,9 @@ def _free(uow: UnitOfWork, ids: Sequence[str], status: ReservationStatus) -> dic
     return _released_lines(uow, _flip(uow, ids, status), status)
 
 
-def _apply_freed(uow: UnitOfWork, freed: dict[Key, int]) -> None:
+def give_back(uow: UnitOfWork, freed: dict[Key, int]) -> None:
+    """Un-reserve the units lapsed or released holds kept, per balance, in key order, and
+    announce each balance's new availability (every stock change that frees holds uses it)."""
     for key in sorted(freed):
         after = balances.give_back(uow, key, freed[key])
         if after is None:

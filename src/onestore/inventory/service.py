@@ -64,7 +64,7 @@ def _move(
     balances.ensure(uow, key)
     for other in sorted(set(freed) - {key}):  # a lapsed hold with lines elsewhere
         if other < key:
-            _give_back(uow, other, freed[other])
+            reservations.give_back(uow, {other: freed[other]})
     condition = balances.free_after(delta + freed.get(key, 0)) if delta < 0 else None
     after = balances.apply(
         uow,
@@ -77,7 +77,7 @@ def _move(
     )
     for other in sorted(set(freed) - {key}):
         if other > key:
-            _give_back(uow, other, freed[other])
+            reservations.give_back(uow, {other: freed[other]})
     if after is None:
         current = balances.read(uow, key)
         free = 0 if current is None else current.on_hand - current.reserved + freed.get(key, 0)
@@ -91,15 +91,6 @@ def _move(
     )
     balances.announce(uow, key, after)
     return StockChange(movement_id, sku, location, after.on_hand, after.reserved, after.available)
-
-
-def _give_back(uow: UnitOfWork, key: balances.Key, units: int) -> None:
-    after = balances.apply(
-        uow, key, {"reserved": balance_table.c.reserved - units}, balance_table.c.reserved >= units
-    )
-    if after is None:
-        raise RuntimeError(f"balance {key} does not cover the units being released")
-    balances.announce(uow, key, after)
 
 
 def receive(
