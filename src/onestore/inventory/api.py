@@ -11,12 +11,11 @@ A reservation is visible to the caller that made it; callers who may change stoc
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
+from onestore.api.idempotency import IDEMPOTENCY_KEY
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal, scope_of
@@ -146,12 +145,12 @@ def post_reservation(
     """Hold every line or none (409 ``insufficient-stock`` naming the short line).
     Needs an ``Idempotency-Key``."""
 
-    def action(uow: UnitOfWork) -> tuple[int, Any]:
+    def work(uow: UnitOfWork) -> ReservationView:
         lines = reservations.line_requests(
             uow, [(line.sku, line.location, line.quantity) for line in body.lines]
         )
         ttl = None if body.ttl_seconds is None else timedelta(seconds=body.ttl_seconds)
-        made = reservations.reserve(
+        return reservations.reserve(
             uow,
             lines,
             kind=body.kind,
@@ -161,16 +160,8 @@ def post_reservation(
             reference=body.reference,
             owner=principal.scope_key,
         )
-        return 201, to_json(made)
 
-    return run_idempotent(
-        request,
-        get_db(request),
-        principal,
-        body.model_dump(mode="json"),
-        action,
-        one_transaction=True,
-    )
+    return idempotent(request, principal, body.model_dump(mode="json"), work, status=201)
 
 
 @router.get("/reservations/{reservation_id}", response_model=ReservationView)
