@@ -348,10 +348,10 @@ def test_a_store_manager_moves_only_their_own_reservations(
 def test_a_busy_answer_is_not_stored_so_the_retry_runs(
     api: TestClient, admin_headers: dict[str, str], keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from onestore.inventory import reservations
+    from onestore.inventory import holds
     from onestore.kernel.errors import DatabaseBusy
 
-    real = reservations.reserve
+    real = holds.reserve_many
     calls = []
 
     def busy_once(*args: Any, **kwargs: Any) -> Any:
@@ -360,7 +360,7 @@ def test_a_busy_answer_is_not_stored_so_the_retry_runs(
             raise DatabaseBusy("the database is busy; retry")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(reservations, "reserve", busy_once)
+    monkeypatch.setattr(holds, "reserve_many", busy_once)
     headers = keys(admin_headers)
     body = reserve_body(("SKU-1", "DC-01", 1))
     first = api.post(f"{BASE}/reservations", json=body, headers=headers)

@@ -41,7 +41,7 @@ def test_bench_runs_every_phase_and_ends_with_json(db: Database, db_url: str) ->
     assert last["bench"] == "inventory" and last["db"] == db.dialect
     assert last["oversold"] == 0
     assert last["ledger_mismatch"] == 0 and last["reserved_mismatch"] == 0
-    for key in ("raw_tps", "service_tps", "http_tps", "spread_tps"):
+    for key in ("raw_tps", "service_tps", "http_tps", "http_floor_tps", "spread_tps"):
         assert last[key] > 0, key
     assert last["availability_p99_ms"] > 0 and last["basket_p99_ms"] > 0
     assert any(line.startswith("a. conditional UPDATE") for line in lines)

@@ -8,7 +8,7 @@ import pytest
 
 from onestore.cli import main
 from onestore.db.database import Database
-from onestore.inventory import availability, reservations, service
+from onestore.inventory import availability, holds, reservations, service
 from onestore.settings import get_settings
 
 from .conftest import assert_books_balance
@@ -30,7 +30,7 @@ def test_sweep_expires_due_holds_and_says_how_many(
             ("order", None),
         ):
             lines = reservations.line_requests(uow, [("SKU-1", "DC-01", 2)])
-            reservations.reserve(uow, lines, kind=kind, ttl=ttl)
+            holds.reserve(uow, lines, kind=kind, ttl=ttl)
         uow.commit()
     monkeypatch.setenv("ONESTORE_DATABASE_URL", db_url)
     get_settings.cache_clear()

@@ -1,4 +1,6 @@
-"""Oversell and partial-reservation proofs with real threads, each attempt its own unit of work.
+"""Oversell and partial-reservation proofs with real threads: each attempt its own unit of work
+(``route="unit"``), or a call at the reservation desks of four ``Database`` objects — four API
+worker processes, each grouping its threads' calls into shared transactions (``route="desk"``).
 
 Each test also runs against the deliberately naive read-then-write path
 (``reservations._NAIVE``) and asserts that the same checks catch it — proof the test can fail.
@@ -9,6 +11,7 @@ That control runs on PostgreSQL only: on SQLite every write unit of work starts 
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections import Counter, defaultdict
@@ -20,7 +23,8 @@ import pytest
 from sqlalchemy import select
 
 from onestore.db.database import Database
-from onestore.inventory import availability, reservations, service
+from onestore.inventory import availability, holds, reservations, service
+from onestore.inventory.desk import ReserveCall, desk_for
 from onestore.inventory.model import InsufficientStock, ReservationKind
 from onestore.inventory.tables import reservation_lines
 from onestore.inventory.tables import reservations as reservation_table
@@ -70,11 +74,42 @@ def expect(path: str, check: Callable[[], None]) -> None:
             check()
 
 
+Attempt = Callable[[list[tuple[str, str, int]], str], str]
+
+
+@pytest.fixture(params=["unit", "desk"])
+def route(request: pytest.FixtureRequest, wide: Database, db_url: str) -> Iterator[Attempt]:
+    if request.param == "unit":
+        yield lambda lines, rid: attempt(wide, lines, rid)
+        return
+    settings = Settings(database_url=db_url, db_pool_size=THREADS, sqlite_busy_timeout_ms=60_000)
+    workers = [Database(settings=settings, clock=wide.clock) for _ in range(4)]
+    turn = itertools.count()
+
+    def at_a_desk(lines: list[tuple[str, str, int]], rid: str) -> str:
+        desk = desk_for(workers[next(turn) % len(workers)])
+        call = ReserveCall(lines, ReservationKind.SOFT, timedelta(minutes=15), reservation_id=rid)
+        try:
+            desk.reserve(call)
+            return "ok"
+        except InsufficientStock:
+            return "insufficient"
+        except Exception as err:  # any other outcome is a failure of the test
+            return f"error: {type(err).__name__}: {err}"
+
+    yield at_a_desk
+    assert sum(desk_for(w).reserving.jobs for w in workers) > sum(
+        desk_for(w).reserving.batches for w in workers
+    ), "no desk ever grouped two calls: the desk route did not test group commit"
+    for worker in workers:
+        worker.dispose()
+
+
 def attempt(db: Database, lines: list[tuple[str, str, int]], rid: str) -> str:
     try:
         with db.uow() as uow:
             requests = reservations.line_requests(uow, lines)
-            reservations.reserve(
+            holds.reserve(
                 uow,
                 requests,
                 kind=ReservationKind.SOFT,
@@ -89,7 +124,9 @@ def attempt(db: Database, lines: list[tuple[str, str, int]], rid: str) -> str:
         return f"error: {type(err).__name__}: {err}"
 
 
-def test_the_last_units_of_a_hot_sku_are_never_oversold(wide: Database, path: str) -> None:
+def test_the_last_units_of_a_hot_sku_are_never_oversold(
+    wide: Database, path: str, route: Attempt
+) -> None:
     with wide.uow() as uow:
         service.receive(uow, "SKU-1", "DC-01", STOCK)
         uow.commit()
@@ -97,7 +134,7 @@ def test_the_last_units_of_a_hot_sku_are_never_oversold(wide: Database, path: st
     started = time.monotonic()
     with ThreadPoolExecutor(THREADS) as pool:
         results = list(
-            pool.map(lambda _: attempt(wide, [("SKU-1", "DC-01", 1)], new_id()), range(attempts))
+            pool.map(lambda _: route([("SKU-1", "DC-01", 1)], new_id()), range(attempts))
         )
     elapsed = time.monotonic() - started
     outcomes = Counter(r if not r.startswith("error") else "error" for r in results)
@@ -115,7 +152,9 @@ def test_the_last_units_of_a_hot_sku_are_never_oversold(wide: Database, path: st
     expect(path, check)
 
 
-def test_multi_line_reservations_are_all_or_nothing(wide: Database, path: str) -> None:
+def test_multi_line_reservations_are_all_or_nothing(
+    wide: Database, path: str, route: Attempt
+) -> None:
     stock = {(sku, loc): 40 for sku in SKUS for loc in LOCATIONS[:1]}
     with wide.uow() as uow:
         for (sku, loc), quantity in stock.items():
@@ -128,7 +167,7 @@ def test_multi_line_reservations_are_all_or_nothing(wide: Database, path: str) -
         rng.shuffle(chosen)  # random line order: the service must sort to avoid deadlocks
         plans.append((new_id(), [(sku, "DC-01", rng.randint(1, 3)) for sku in chosen]))
     with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(lambda plan: attempt(wide, plan[1], plan[0]), plans))
+        results = list(pool.map(lambda plan: route(plan[1], plan[0]), plans))
     outcomes = Counter(r if not r.startswith("error") else "error" for r in results)
     print(f"\n{path}: {dict(outcomes)}")
     assert outcomes["error"] == 0, [r for r in results if r.startswith("error")][:3]

@@ -17,7 +17,15 @@ from sqlalchemy import func, select
 from onestore.cli import main
 from onestore.db.database import Database
 from onestore.db.tables import outbox
-from onestore.inventory import availability, counts, counts_queries, refs, reservations, service
+from onestore.inventory import (
+    availability,
+    counts,
+    counts_queries,
+    holds,
+    refs,
+    reservations,
+    service,
+)
 from onestore.inventory.counts import ReservedNotCovered
 from onestore.kernel.clock import FrozenClock
 from onestore.kernel.errors import Conflict, NotFound, ValidationFailed
@@ -167,7 +175,7 @@ def test_a_sku_is_on_one_open_count_per_location(inv: Database) -> None:
 # -- reserved coverage ----------------------------------------------------------------------------
 def hold(db: Database, *lines: tuple[str, str, int], ttl: timedelta | None = None) -> Any:
     with db.uow() as uow:
-        made = reservations.reserve(
+        made = holds.reserve(
             uow,
             reservations.line_requests(uow, list(lines)),
             kind="soft",

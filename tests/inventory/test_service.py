@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from onestore.db.database import Database
 from onestore.db.tables import outbox
-from onestore.inventory import availability, reservations, service
+from onestore.inventory import availability, holds, reservations, service
 from onestore.inventory.model import InsufficientStock, MovementKind
 from onestore.inventory.tables import movements
 from onestore.inventory.tables import reservations as reservation_table
@@ -38,7 +38,7 @@ def hold(db: Database, lines: list[tuple[str, str, Any]], **kwargs: Any) -> Any:
     kwargs.setdefault("kind", "soft")
     kwargs.setdefault("ttl", MINUTES_15 if kwargs["kind"] == "soft" else None)
     with db.uow() as uow:
-        made = reservations.reserve(uow, reservations.line_requests(uow, lines), **kwargs)
+        made = holds.reserve(uow, reservations.line_requests(uow, lines), **kwargs)
         uow.commit()
     return made
 
@@ -224,7 +224,7 @@ def test_extend_release_commit_and_fulfil(inv: Database, clock: FrozenClock) -> 
     with pytest.raises(Conflict):
         run(inv, reservations.extend, order.id, MINUTES_15)
     with pytest.raises(Conflict, match="already an order reservation"):
-        run(inv, reservations.commit, order.id)
+        run(inv, holds.commit, order.id)
     done = run(inv, reservations.fulfil, order.id, actor="test")
     assert done.status == "fulfilled"
     assert avail(inv, "SKU-1", "ST-01") == 6
@@ -239,7 +239,7 @@ def test_commit_turns_a_cart_hold_into_an_order_hold(inv: Database, clock: Froze
     receive(inv, "SKU-1", "ST-01", 10)
     soft = hold(inv, [("SKU-1", "ST-01", 3)])
     before = ledger_rows(inv)
-    committed = run(inv, reservations.commit, soft.id)
+    committed = run(inv, holds.commit, soft.id)
     assert (committed.kind, committed.status, committed.expires_at) == ("order", "active", None)
     assert [(ln.sku, ln.location, ln.quantity) for ln in committed.lines] == [("SKU-1", "ST-01", 3)]
     clock.advance(timedelta(days=30))  # an order hold does not lapse
@@ -247,7 +247,7 @@ def test_commit_turns_a_cart_hold_into_an_order_hold(inv: Database, clock: Froze
     assert avail(inv, "SKU-1", "ST-01") == 7
     assert ledger_rows(inv) == before  # committing moves no stock
     with pytest.raises(Conflict, match="already an order reservation"):
-        run(inv, reservations.commit, soft.id)
+        run(inv, holds.commit, soft.id)
     assert run(inv, reservations.fulfil, soft.id).status == "fulfilled"
     assert avail(inv, "SKU-1", "ST-01") == 7 and ledger_rows(inv) == before + 1
 
@@ -259,7 +259,7 @@ def test_a_lapsed_hold_can_be_neither_extended_nor_committed(
     soft = hold(inv, [("SKU-1", "ST-01", 2)])
     clock.advance(MINUTES_15)
     for call in (
-        reservations.commit,
+        holds.commit,
         reservations.fulfil,
         lambda uow, rid: reservations.extend(uow, rid, MINUTES_15),
     ):
@@ -276,9 +276,9 @@ def test_someone_elses_reservation_is_not_found(inv: Database) -> None:
         with pytest.raises(NotFound):
             run(inv, reservations.release, made.id, **kwargs)
     with pytest.raises(NotFound):
-        run(inv, reservations.commit, new_id())
+        run(inv, holds.commit, new_id())
     with pytest.raises(NotFound):
-        run(inv, reservations.commit, made.id, owner="staff:B")
+        run(inv, holds.commit, made.id, owner="staff:B")
     with pytest.raises(NotFound):
         run(inv, reservations.fulfil, made.id, owner="staff:B")
     with pytest.raises(NotFound):
@@ -346,7 +346,7 @@ def test_an_expiry_picked_before_a_commit_does_not_undo_it(
     receive(inv, "SKU-1", "ST-01", 5)
     soft = hold(inv, [("SKU-1", "ST-01", 5)])
     clock.advance(MINUTES_15 - timedelta(seconds=1))
-    run(inv, reservations.commit, soft.id)
+    run(inv, holds.commit, soft.id)
     clock.advance(timedelta(seconds=2))  # the expirer's "now": past the old expiry
     assert run(inv, reservations._free, [soft.id], ReservationStatus.EXPIRED) == {}
     kept = run(inv, reservations.get_reservation_or_raise, soft.id)

@@ -31,7 +31,7 @@ from sqlalchemy import delete
 
 from onestore.db.database import Database
 from onestore.db.tables import outbox
-from onestore.inventory import availability, counts, reservations, service, transfers
+from onestore.inventory import availability, counts, holds, reservations, service, transfers
 from onestore.inventory.model import InsufficientStock, MovementKind
 from onestore.inventory.tables import (
     balances,
@@ -201,7 +201,7 @@ def make_machine(db: Database, clock: FrozenClock) -> type[RuleBasedStateMachine
 
             def act(uow: Any) -> Any:
                 requests = reservations.line_requests(uow, [(*k, q) for k, q in lines])
-                return reservations.reserve(uow, requests, kind=kind, ttl=ttl)
+                return holds.reserve(uow, requests, kind=kind, ttl=ttl)
 
             try:
                 made = self._run(act)
@@ -257,7 +257,7 @@ def make_machine(db: Database, clock: FrozenClock) -> type[RuleBasedStateMachine
             hold = self.shadow.holds[rid]
             ok = hold.kind == "soft" and self.shadow.live(hold, clock.now())
             try:
-                self._run(reservations.commit, rid)
+                self._run(holds.commit, rid)
             except Conflict:
                 assert not ok
                 return

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from onestore.db.database import Database
 from onestore.db.tables import outbox
-from onestore.inventory import availability, refs, reservations, service, transfers
+from onestore.inventory import availability, holds, refs, reservations, service, transfers
 from onestore.inventory.model import InsufficientStock
 from onestore.inventory.tables import reservations as reservation_table
 from onestore.inventory.tables import transfers as transfer_table
@@ -215,7 +215,7 @@ def test_only_the_transfer_moves_its_hold(inv: Database) -> None:
     """A transfer's source hold is the transfer's: releasing, committing or fulfilling it as a
     reservation is refused, so stock cannot vanish from under a transfer that is still open."""
     made = open_transfer(inv, ("SKU-1", 2))
-    for call in (reservations.release, reservations.commit, reservations.fulfil):
+    for call in (reservations.release, holds.commit, reservations.fulfil):
         with pytest.raises(Conflict, match="holds stock for TR-"):
             run(inv, call, made.reservation_id)
     assert numbers(inv, "SKU-1", "DC-01") == (10, 2, 0, 8)

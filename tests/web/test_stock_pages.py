@@ -18,7 +18,7 @@ from onestore.catalog import reference
 from onestore.catalog.importing import import_catalog
 from onestore.catalog.model import with_check_digit
 from onestore.db.database import Database
-from onestore.inventory import balances, refs, reservations, service
+from onestore.inventory import balances, holds, refs, reservations, service
 from onestore.inventory.tables import balances as balance_table
 from onestore.web.geo import EARTH_RADIUS_KM, haversine_km, km
 from onestore.web.rendering import CONTENT_SECURITY_POLICY
@@ -72,7 +72,7 @@ def stocked(db: Database) -> None:
         service.receive(uow, "LAMP-ARC-BRASS", "ST-AMS", 2)
         service.receive(uow, "SCARF-XSS-RED", "ST-AMS", 5)
         lines = reservations.line_requests(uow, [(SKU, "ST-AMS", 3), (SKU, "ST-UTR", 4)])
-        reservations.reserve(uow, lines, kind="soft", ttl=timedelta(minutes=15))
+        holds.reserve(uow, lines, kind="soft", ttl=timedelta(minutes=15))
         # Six units on their way from the DC to Rotterdam (transfers have no service call yet).
         key = (
             refs.variant_ids(uow, [SKU], ["sku"])[0],

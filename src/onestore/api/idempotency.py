@@ -56,25 +56,14 @@ def run_idempotent(
     key is stored with the change and no separate claim is taken, unless the key already has
     a row — then the usual claim decides.
     """
-    key = request.headers.get(HEADER)
-    if key is None:
-        raise IdempotencyKeyMissing(f"send an {HEADER} header so this write can be retried safely")
-    route = request.scope.get("route")
-    operation = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    scope = f"{principal.scope_key}|{operation}"
-    digest = idempotency.request_hash(jsonable_encoder(payload))
+    key, scope, digest = _identify(request, principal, payload)
     if one_transaction:
         answer = _in_one_transaction(request, db, scope, key, digest, action)
         if answer is not None:
             return answer
     claimed = idempotency.claim(db, scope, key, digest)
     if isinstance(claimed, idempotency.StoredResponse):
-        return Response(
-            claimed.body,
-            status_code=claimed.status,
-            media_type=PROBLEM_JSON if claimed.status >= 400 else "application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
+        return _replay(claimed)
     try:
         with db.uow() as uow:
             status, body = action(uow)
@@ -97,6 +86,29 @@ def run_idempotent(
         idempotency.release(db, claimed)
         raise
     return Response(text, status_code=status, media_type="application/json")
+
+
+def _replay(stored: idempotency.StoredResponse) -> Response:
+    return Response(
+        stored.body,
+        status_code=stored.status,
+        media_type=PROBLEM_JSON if stored.status >= 400 else "application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+def _identify(request: Request, principal: Principal, payload: Any) -> tuple[str, str, str]:
+    """(key, scope, request digest): a key is the caller's, per operation."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        raise IdempotencyKeyMissing(f"send an {HEADER} header so this write can be retried safely")
+    route = request.scope.get("route")
+    operation = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    return (
+        key,
+        f"{principal.scope_key}|{operation}",
+        idempotency.request_hash(jsonable_encoder(payload)),
+    )
 
 
 def _in_one_transaction(
@@ -127,3 +139,68 @@ def _in_one_transaction(
             uow.commit()
         raise
     return Response(text, status_code=status, media_type="application/json")
+
+
+Finish = Callable[[UnitOfWork, Any], None]
+
+
+class _KeyTaken(Exception):
+    """The key already had a row when the batch tried to store it: the claim must decide."""
+
+
+def run_grouped(
+    request: Request,
+    db: Database,
+    principal: Principal,
+    payload: Any,
+    submit: Callable[[Finish], Any],
+    render: Callable[[Any], Any],
+    *,
+    status: int = 200,
+) -> Response:
+    """:func:`run_idempotent` for work done by a group-commit desk (many requests per
+    transaction). ``submit(finish)`` hands the work to the desk, which calls ``finish(uow,
+    outcome)`` in the batch's own transaction once the outcome — a result (``render`` makes its
+    JSON body) or the request's :class:`OnestoreError` — is known: the key is stored with the
+    change, as with ``one_transaction``. If the key already has a row, nothing of this attempt
+    commits and the usual claim decides (replay, 422, 409, or run with the claim)."""
+    key, scope, digest = _identify(request, principal, payload)
+    idempotency.validate_key(key)
+    answer: dict[str, str] = {}
+
+    def text_of(outcome: Any) -> tuple[int, str]:
+        if isinstance(outcome, OnestoreError):
+            return outcome.status, dumps(error_body(outcome, request.url.path))
+        return status, dumps(jsonable_encoder(render(outcome)))
+
+    def record(uow: UnitOfWork, outcome: Any) -> None:
+        code, text = text_of(outcome)
+        if not idempotency.record(uow, scope, key, digest, code, text):
+            raise _KeyTaken(key)
+        answer["text"] = text
+
+    try:
+        submit(record)
+        return Response(answer["text"], status_code=status, media_type="application/json")
+    except _KeyTaken:
+        pass
+    claimed = idempotency.claim(db, scope, key, digest)
+    if isinstance(claimed, idempotency.StoredResponse):
+        return _replay(claimed)
+
+    def complete(uow: UnitOfWork, outcome: Any) -> None:
+        code, text = text_of(outcome)
+        if not idempotency.complete(uow, claimed, code, text):
+            raise IdempotencyInFlight("a retry with this Idempotency-Key took over")
+        answer["text"] = text
+
+    try:
+        submit(complete)
+    except OnestoreError as err:
+        if err.status >= 500:
+            idempotency.release(db, claimed)
+        raise
+    except BaseException:
+        idempotency.release(db, claimed)
+        raise
+    return Response(answer["text"], status_code=status, media_type="application/json")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Table, select, update
+from sqlalchemy import Column, Table, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from onestore.auth.model import Grant, Principal, PrincipalKind, Role, StaffUser
@@ -362,20 +362,69 @@ def revoke_token(uow: UnitOfWork, principal: Principal, token_id: str) -> None:
         raise NotFound(f"no active token {token_id}")
 
 
+_STAFF = PrincipalKind.STAFF.value
+_CUSTOMER = PrincipalKind.CUSTOMER.value
+_TOKEN_PRINCIPAL = (
+    select(
+        api_tokens.c.principal_kind,
+        api_tokens.c.principal_id,
+        api_tokens.c.revoked_at,
+        api_tokens.c.expires_at,
+        staff_users.c.display_name,
+        staff_users.c.is_active.label("staff_active"),
+        customer_accounts.c.email,
+        customer_accounts.c.is_active.label("customer_active"),
+        role_assignments.c.role,
+        role_assignments.c.location_id,
+    )
+    .select_from(
+        api_tokens.outerjoin(
+            staff_users,
+            and_(
+                api_tokens.c.principal_kind == _STAFF, staff_users.c.id == api_tokens.c.principal_id
+            ),
+        )
+        .outerjoin(
+            customer_accounts,
+            and_(
+                api_tokens.c.principal_kind == _CUSTOMER,
+                customer_accounts.c.id == api_tokens.c.principal_id,
+            ),
+        )
+        .outerjoin(
+            role_assignments,
+            and_(
+                api_tokens.c.principal_kind == _STAFF,
+                role_assignments.c.user_id == api_tokens.c.principal_id,
+            ),
+        )
+    )
+    .where(api_tokens.c.token_hash == bindparam("digest"))
+    .order_by(role_assignments.c.role, role_assignments.c.location_id)
+)
+"""Token, its staff user or customer account, and the staff grants: one query, because every
+API request asks it (three queries before: a fifth of a reserve's server time)."""
+
+
 def principal_for_token(uow: UnitOfWork, token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = uow.conn.execute(
-        select(api_tokens).where(api_tokens.c.token_hash == _digest(token))
-    ).first()
-    now = uow.now()
-    if row is None or row.revoked_at is not None:
+    rows = list(uow.conn.execute(_TOKEN_PRINCIPAL, {"digest": _digest(token)}))
+    if not rows:
         return None
-    if row.expires_at is not None and as_utc(row.expires_at) <= now:
+    row = rows[0]
+    if row.revoked_at is not None:
         return None
-    if row.principal_kind == PrincipalKind.STAFF.value:
-        return staff_principal(uow, row.principal_id)
-    return customer_principal(uow, row.principal_id)
+    if row.expires_at is not None and as_utc(row.expires_at) <= uow.now():
+        return None
+    if row.principal_kind == _STAFF:
+        if not row.staff_active:  # None: the user is gone
+            return None
+        grants = tuple(Grant(Role(r.role), r.location_id) for r in rows if r.role is not None)
+        return Principal(PrincipalKind.STAFF, row.principal_id, row.display_name, grants)
+    if not row.customer_active:
+        return None
+    return Principal(PrincipalKind.CUSTOMER, row.principal_id, row.email)
 
 
 # -- page sessions -----------------------------------------------------------------------------

@@ -15,14 +15,14 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from onestore.api.idempotency import IDEMPOTENCY_KEY
+from onestore.api.idempotency import IDEMPOTENCY_KEY, Finish
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal, scope_of
 from onestore.catalog.wire import to_json
-from onestore.db.uow import UnitOfWork
 from onestore.inventory import availability, reservations, service
-from onestore.inventory.api_support import idempotent
+from onestore.inventory.api_support import at_the_desk, idempotent
+from onestore.inventory.desk import CommitCall, ReserveCall, desk_for
 from onestore.inventory.model import MovementKind
 from onestore.inventory.schemas import (
     AdjustmentIn,
@@ -145,23 +145,24 @@ def post_reservation(
     """Hold every line or none (409 ``insufficient-stock`` naming the short line).
     Needs an ``Idempotency-Key``."""
 
-    def work(uow: UnitOfWork) -> ReservationView:
-        lines = reservations.line_requests(
-            uow, [(line.sku, line.location, line.quantity) for line in body.lines]
-        )
-        ttl = None if body.ttl_seconds is None else timedelta(seconds=body.ttl_seconds)
-        return reservations.reserve(
-            uow,
-            lines,
-            kind=body.kind,
-            ttl=ttl,
-            reservation_id=body.id,
-            channel=body.channel,
-            reference=body.reference,
-            owner=principal.scope_key,
+    ttl = None if body.ttl_seconds is None else timedelta(seconds=body.ttl_seconds)
+    desk = desk_for(get_db(request))
+
+    def submit(finish: Finish) -> ReservationView:
+        return desk.reserve(
+            ReserveCall(
+                [(line.sku, line.location, line.quantity) for line in body.lines],
+                kind=body.kind,
+                ttl=ttl,
+                reservation_id=body.id,
+                channel=body.channel,
+                reference=body.reference,
+                owner=principal.scope_key,
+                finish=finish,
+            )
         )
 
-    return idempotent(request, principal, body.model_dump(mode="json"), work, status=201)
+    return at_the_desk(request, principal, body.model_dump(mode="json"), submit, status=201)
 
 
 @router.get("/reservations/{reservation_id}", response_model=ReservationView)
@@ -231,11 +232,12 @@ def commit_reservation(
 ) -> Response:
     """The order is placed: the soft hold becomes an order hold on the same units (it stops
     expiring and waits for fulfilment or cancel)."""
-    return idempotent(
+    desk = desk_for(get_db(request))
+    return at_the_desk(
         request,
         principal,
         {"id": reservation_id},
-        lambda uow: reservations.commit(uow, reservation_id, owner=_owner(principal)),
+        lambda finish: desk.commit(CommitCall(reservation_id, _owner(principal), finish=finish)),
     )
 
 

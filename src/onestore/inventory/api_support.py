@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from onestore.api.idempotency import run_idempotent
+from onestore.api.idempotency import Finish, run_grouped, run_idempotent
 from onestore.api.security import get_db
 from onestore.auth.model import Permission, Principal, permitted
 from onestore.catalog.wire import to_json
@@ -56,3 +56,16 @@ def idempotent(
     return run_idempotent(
         request, get_db(request), principal, payload, action, one_transaction=one_transaction
     )
+
+
+def at_the_desk(
+    request: Request,
+    principal: Principal,
+    payload: Any,
+    submit: Callable[[Finish], Any],
+    *,
+    status: int = 200,
+) -> Response:
+    """Like :func:`idempotent`, for calls the reservation desk runs many per transaction:
+    ``submit(finish)`` hands the call (with ``finish``, which stores the key) to the desk."""
+    return run_grouped(request, get_db(request), principal, payload, submit, to_json, status=status)

@@ -25,6 +25,7 @@ from onestore.kernel.ids import new_id
 
 Key = tuple[str, str]
 """(variant_id, location_id): the primary key of a balance, and the lock order."""
+_NUMBERS = (balances.c.on_hand, balances.c.reserved, balances.c.in_transit, balances.c.buffer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +61,11 @@ def ensure(uow: UnitOfWork, key: Key) -> None:
     uow.conn.execute(insert(balances).values(**values).on_conflict_do_nothing())
 
 
-def read(uow: UnitOfWork, key: Key) -> Balance | None:
-    row = uow.conn.execute(
-        select(
-            balances.c.on_hand, balances.c.reserved, balances.c.in_transit, balances.c.buffer
-        ).where(where_key(key))
-    ).first()
+def read(uow: UnitOfWork, key: Key, *, lock: bool = False) -> Balance | None:
+    """The balance as it is; with ``lock`` its row is locked until the transaction ends
+    (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions hold the database already)."""
+    query = select(*_NUMBERS).where(where_key(key))
+    row = uow.conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else Balance(row.on_hand, row.reserved, row.in_transit, row.buffer)
 
 
@@ -93,7 +93,6 @@ def apply(
 # the per-call Python to binding parameters (SQLAlchemy's compiled cache does the rest), which is
 # most of what separates the service path from the raw ``UPDATE`` under load.
 _KEY = and_(balances.c.variant_id == bindparam("v"), balances.c.location_id == bindparam("l"))
-_NUMBERS = (balances.c.on_hand, balances.c.reserved, balances.c.in_transit, balances.c.buffer)
 _HOLD = (
     update(balances)
     .where(

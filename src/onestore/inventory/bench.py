@@ -7,10 +7,12 @@ time-bounded phases, each with ``concurrency`` real threads:
 a. raw: the one conditional ``UPDATE`` that a reservation line is, on one balance row, one
    statement per transaction, through the same engine (undone in one statement afterwards);
 b. service: hot-SKU ``reserve`` (a soft cart hold) then ``commit`` (the order is placed: the
-   hold becomes an order hold), each its own unit of work, as the API runs them; "b+" adds the
+   hold becomes an order hold), each a call at the reservation desk as the API makes them
+   (concurrent calls share transactions: group commit, :mod:`.desk`); "b+" adds the
    ``fulfil`` that ships it (three units of work, the balance row locked twice);
 c. http: the same two calls over HTTP against a real ``uvicorn`` subprocess on loopback, with
-   ``Idempotency-Key`` headers and a bench admin's bearer token;
+   ``Idempotency-Key`` headers and a bench admin's bearer token; "c0" sends the same to routes
+   with nothing behind them (:mod:`.bench_floor`): what HTTP alone costs on this machine;
 d. spread: (b) over ``skus`` SKUs instead of one;
 e. availability reads in-process: one SKU at every location, and a 50-SKU basket (p50/p99),
    first from one thread (the read's own latency), then from every thread at once.
@@ -62,6 +64,7 @@ from onestore.inventory.bench_setup import (
     sku,
     stock_up,
 )
+from onestore.inventory.desk import CommitCall, ReserveCall, desk_for
 from onestore.inventory.model import InsufficientStock, ReservationKind
 from onestore.inventory.tables import balances as balance_table
 from onestore.kernel.errors import DatabaseBusy
@@ -212,21 +215,20 @@ def _raw_phase(db: Database, variant_id: str, location_id: str, seconds: float, 
 
 
 def _reserve_commit(db: Database, code: str, fulfil: bool = False) -> Outcome:
-    """A checkout: a soft hold on one unit, then (order placed) its commit to an order hold —
-    and with ``fulfil`` the shipment that consumes it. Each step its own unit of work."""
+    """A checkout as the API runs it: a soft hold on one unit at the reservation desk, then
+    (order placed) its commit to an order hold at the desk — and with ``fulfil`` the shipment
+    that consumes it, in its own unit of work."""
+    desk = desk_for(db)
     try:
-        with db.uow() as uow:
-            lines = reservations.line_requests(uow, [(code, HOT_LOCATION, 1)])
-            held = reservations.reserve(
-                uow, lines, kind=ReservationKind.SOFT, ttl=TTL, owner="bench", channel=None
+        held = desk.reserve(
+            ReserveCall(
+                [(code, HOT_LOCATION, 1)], kind=ReservationKind.SOFT, ttl=TTL, owner="bench"
             )
-            uow.commit()
+        )
     except InsufficientStock:
         _restock(db, code)
         return "insufficient"
-    with db.uow() as uow:
-        reservations.commit(uow, held.id, owner="bench")
-        uow.commit()
+    desk.commit(CommitCall(held.id, owner="bench"))
     if fulfil:
         with db.uow() as uow:
             reservations.fulfil(uow, held.id, owner="bench", actor="bench")
@@ -294,7 +296,7 @@ class _Http:
 
 
 def _start_server(
-    db: Database, port: int, concurrency: int, workers: int = 1
+    db: Database, port: int, concurrency: int, workers: int = 1, app: str = "onestore.api.asgi:app"
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -306,7 +308,7 @@ def _start_server(
         sys.executable,
         "-m",
         "uvicorn",
-        "onestore.api.asgi:app",
+        app,
         "--host",
         "127.0.0.1",
         "--port",
@@ -353,10 +355,13 @@ def _drain_backlog(db: Database) -> int:
     return backlog
 
 
-def _http_phase(db: Database, code: str, seconds: float, c: int, workers: int = 1) -> Phase:
+def _http_phase(
+    db: Database, code: str, seconds: float, c: int, workers: int = 1, floor: bool = False
+) -> Phase:
     token = admin_token(db)
     port = _free_port()
-    server = _start_server(db, port, c, workers)
+    app = "onestore.inventory.bench_floor:app" if floor else "onestore.api.asgi:app"
+    server = _start_server(db, port, c, workers, app)
     body = {
         "ttl_seconds": int(TTL.total_seconds()),
         "lines": [{"sku": code, "location": HOT_LOCATION, "quantity": 1}],
@@ -386,7 +391,7 @@ def _http_phase(db: Database, code: str, seconds: float, c: int, workers: int = 
         state["http"].close()
 
     try:
-        return _run_phase("http", seconds, c, op, setup, teardown)
+        return _run_phase("floor" if floor else "http", seconds, c, op, setup, teardown)
     finally:
         server.terminate()
         try:
@@ -438,6 +443,7 @@ def run(
     svc = _service_phase(db, "service", [hot], seconds, concurrency)
     phases.append(svc)
     web: Phase | None = None
+    floor: Phase | None = None
     drained = 0
     if http:
         echo("c. HTTP reserve + commit, hot SKU …")
@@ -445,7 +451,9 @@ def run(
         drained = _drain_backlog(db)
         echo(f"   (delivered {drained} events the earlier phases left pending)")
         web = _http_phase(db, hot, seconds, concurrency, http_workers)
-        phases.append(web)
+        echo("c0. the same over HTTP to routes with nothing behind them (the HTTP floor) …")
+        floor = _http_phase(db, hot, seconds, concurrency, http_workers, floor=True)
+        phases += [web, floor]
     echo(f"d. service reserve + commit over {skus} SKUs …")
     spread = _service_phase(db, "spread", codes, seconds, concurrency)
     phases.append(spread)
@@ -480,6 +488,7 @@ def run(
         "http_workers": http_workers,
         "service_ratio": round(svc.tps / raw.tps, 3),
         "http_ratio": round(web.tps / raw.tps, 3) if web else None,
+        "http_floor_tps": round(floor.tps, 1) if floor else None,
         "spread_tps": round(spread.tps, 1),
         "order_tps": round(order.tps, 1),
         "oversold": check.oversold,
@@ -503,10 +512,11 @@ def run(
 def _table(echo: Callable[[str], None], phases: Sequence[Phase], basket: int) -> None:
     what = {
         "raw": "a. conditional UPDATE, 1 row, 1 stmt/txn",
-        "service": "b. reserve+commit (2 UoW), hot SKU",
+        "service": "b. reserve+commit (desk), hot SKU",
         "http": "c. reserve+commit over HTTP, hot SKU",
-        "spread": "d. reserve+commit (2 UoW), spread",
-        "order": "b+ reserve+commit+fulfil (3 UoW), hot",
+        "floor": "c0. the same HTTP, routes doing nothing",
+        "spread": "d. reserve+commit (desk), spread",
+        "order": "b+ reserve+commit (desk)+fulfil, hot",
         "availability": "e. availability, 1 SKU x all locs, 1 thread",
         "basket": f"e. availability, {basket}-SKU basket, 1 thread",
         "availability_loaded": "e. availability, 1 SKU, all threads",

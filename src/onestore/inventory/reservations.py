@@ -6,17 +6,13 @@ shopper is busy → ``commit`` when the order is placed (the same units become a
 no longer expires; the balance does not change) → ``fulfil`` when it ships or is picked up (the
 units leave on hand as a sale) — or ``release`` / ``cancel`` / expiry give them back.
 
-Concurrency, in one paragraph. Reserving is, per line, ``UPDATE balances SET reserved =
-reserved + q WHERE key AND on_hand - reserved - buffer >= q`` — the check and the change are
-one statement, so two checkouts for the last unit cannot both pass (the second waits for the
-first's row lock and then re-evaluates the ``WHERE``). The first line that matches nothing
-raises :class:`InsufficientStock` and the unit of work rolls back, so no partial reservation
-survives. Locks are taken in one global order: reservation rows by id, then balance rows by
-(variant_id, location_id); lapsed soft reservations on the same rows are released in the same
-statements (their freed quantity is netted into the one ``UPDATE`` per row), so the sweep adds
-no lock out of order and expired holds never block a new one. The balance ``UPDATE``s come last,
-followed only by the outbox batch and the commit (the reservation's own rows are written
-first), so a hot SKU's row lock is held for as short a time as possible.
+Placing a hold (``reserve``) and committing it (``commit``) live in :mod:`.holds`, which does
+them one at a time or many per transaction (the reservation desk's group commit); this module
+has the rest of the life and the pieces both share. Locks are taken in one global order:
+reservation rows by id, then balance rows by (variant_id, location_id); lapsed soft reservations
+on the balances a change touches are expired in the same transaction and their units netted
+into its one ``UPDATE`` per row, so the sweep adds no lock out of order and expired holds never
+block a new one.
 
 ``_NAIVE`` is a test-only switch: the concurrency tests flip it to run a read-then-write path
 and prove that they catch its oversell. Nothing else may set it.
@@ -24,22 +20,18 @@ and prove that they catch its oversell. Nothing else may set it.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
 
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import balances, model, refs
-from onestore.inventory.availability import available_at
+from onestore.inventory.availability import due_soft_holds
 from onestore.inventory.balances import Key
 from onestore.inventory.model import (
-    InsufficientStock,
-    Line,
     LineRequest,
     MovementKind,
     ReservationKind,
@@ -50,7 +42,7 @@ from onestore.inventory.views import ReservationLineView, ReservationView
 from onestore.kernel.clock import as_utc
 from onestore.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from onestore.kernel.events import DomainEvent
-from onestore.kernel.ids import is_id, new_id
+from onestore.kernel.ids import is_id
 
 _NAIVE = False
 """Test-only: reserve by reading the balance, deciding in Python and writing the result back
@@ -66,21 +58,6 @@ SOFT = ReservationKind.SOFT.value
 SWEEP_BATCH = 500
 
 _FIND = select(reservations).where(reservations.c.id == bindparam("id"))
-_COMMIT = (
-    update(reservations)
-    .where(
-        reservations.c.id == bindparam("rid"),
-        reservations.c.status == ACTIVE,
-        reservations.c.kind == SOFT,
-        reservations.c.expires_at > bindparam("now"),
-    )
-    .values(
-        kind=ReservationKind.ORDER.value,
-        expires_at=None,
-        updated_at=bindparam("now"),
-    )
-    .returning(*reservations.c)
-)
 _FLIP = (
     update(reservations)
     .where(reservations.c.id == bindparam("rid"), reservations.c.status == ACTIVE)
@@ -100,25 +77,83 @@ _EXPIRE = (
     .values(status=ReservationStatus.EXPIRED.value, updated_at=bindparam("now"))
     .returning(*reservations.c)
 )
+_DUE = due_soft_holds(bindparam("now"))
 _LAPSED_ON = (
-    select(reservations.c.id)
+    select(reservation_lines.c.reservation_id)
     .distinct()
-    .join(reservation_lines, reservation_lines.c.reservation_id == reservations.c.id)
+    .join(_DUE, _DUE.c.id == reservation_lines.c.reservation_id)
     .where(
-        reservations.c.status == ACTIVE,
-        reservations.c.kind == SOFT,
-        reservations.c.expires_at <= bindparam("now"),
         tuple_(reservation_lines.c.variant_id, reservation_lines.c.location_id).in_(
             bindparam("keys", expanding=True)
         ),
     )
 )
+"""The lapsed soft holds on some balances: from the due holds to their lines (see
+:func:`availability.due_soft_holds` for why in that order)."""
 
 
 # -- input ----------------------------------------------------------------------------------------
 def line_requests(uow: UnitOfWork, lines: Sequence[tuple[str, str, Any]]) -> list[LineRequest]:
     """(sku, location code, quantity) triples -> requests with catalog ids, in one query;
     an unknown SKU or location is a 422 on ``lines.N.sku`` / ``lines.N.location``."""
+    resolved = line_requests_many(uow, [lines])[0]
+    if isinstance(resolved, ValidationFailed):
+        raise resolved
+    return resolved
+
+
+def line_requests_many(
+    uow: UnitOfWork, calls: Sequence[Sequence[tuple[str, str, Any]]]
+) -> list[list[LineRequest] | ValidationFailed]:
+    """:func:`line_requests` for several calls at once: one query for all of them when every
+    reference is known; otherwise each call is resolved alone, so each gets its own 422."""
+    answers: list[list[LineRequest] | ValidationFailed] = []
+    for lines in calls:
+        try:
+            _check_lines(lines)
+            answers.append([])
+        except ValidationFailed as err:
+            answers.append(err)
+    valid = [i for i, answer in enumerate(answers) if not isinstance(answer, ValidationFailed)]
+    flat = [line for i in valid for line in calls[i]]
+    if not flat:
+        return answers
+    try:
+        found_variants, found_locations = refs.stock_lines(
+            uow,
+            [s for s, _, _ in flat],
+            _fields(flat, "sku"),
+            [loc for _, loc, _ in flat],
+            _fields(flat, "location"),
+        )
+    except ValidationFailed as err:
+        if len(valid) == 1:  # the fields already name that call's lines
+            answers[valid[0]] = err
+            return answers
+        for i in valid:
+            try:
+                answers[i] = line_requests(uow, calls[i])
+            except ValidationFailed as err:
+                answers[i] = err
+        return answers
+    at = 0
+    for i in valid:
+        answers[i] = [
+            LineRequest(v[0], loc[0], q, n, v[1], loc[1])
+            for n, (v, loc, (_, _, q)) in enumerate(
+                zip(
+                    found_variants[at : at + len(calls[i])],
+                    found_locations[at : at + len(calls[i])],
+                    calls[i],
+                    strict=True,
+                )
+            )
+        ]
+        at += len(calls[i])
+    return answers
+
+
+def _check_lines(lines: Sequence[tuple[str, str, Any]]) -> None:
     if not lines:
         raise ValidationFailed.on("lines", "at least one line is required")
     if len(lines) > model.MAX_LINES:
@@ -131,19 +166,6 @@ def line_requests(uow: UnitOfWork, lines: Sequence[tuple[str, str, Any]]) -> lis
             errors.extend(err.errors)
     if errors:
         raise ValidationFailed(f"{errors[0].field}: {errors[0].reason}", errors=errors)
-    found_variants, found_locations = refs.stock_lines(
-        uow,
-        [s for s, _, _ in lines],
-        _fields(lines, "sku"),
-        [loc for _, loc, _ in lines],
-        _fields(lines, "location"),
-    )
-    return [
-        LineRequest(v[0], loc[0], q, i, v[1], loc[1])
-        for i, (v, loc, (_, _, q)) in enumerate(
-            zip(found_variants, found_locations, lines, strict=True)
-        )
-    ]
 
 
 def _fields(lines: Sequence[object], name: str) -> list[str]:
@@ -151,110 +173,6 @@ def _fields(lines: Sequence[object], name: str) -> list[str]:
 
 
 # -- use cases ------------------------------------------------------------------------------------
-def reserve(
-    uow: UnitOfWork,
-    lines: list[LineRequest],
-    *,
-    kind: ReservationKind | str,
-    ttl: timedelta | None,
-    reservation_id: str | None = None,
-    channel: str | None = None,
-    reference: str | None = None,
-    owner: str | None = None,
-) -> ReservationView:
-    """Hold every line or none. Raises :class:`InsufficientStock` naming the first short line."""
-    kind = _kind(kind)
-    now = uow.now()
-    expires_at = model.soft_expiry(kind, now, ttl)
-    wanted = model.normalise_lines(lines)
-    rid = reservation_id or new_id()
-    if not is_id(rid):
-        raise ValidationFailed.on("id", "must be a ULID (26 characters, Crockford base32)")
-    if channel is not None:
-        _check_channel(uow, channel, lines)
-    row = {
-        "id": rid,
-        "kind": kind.value,
-        "status": ACTIVE,
-        "channel": channel,
-        "owner": owner,
-        "reference": reference,
-        "expires_at": expires_at,
-        "created_at": now,
-        "updated_at": now,
-    }
-    try:  # first: a client id used twice fails here, before any balance row is locked
-        uow.conn.execute(reservations.insert(), row)
-    except IntegrityError:
-        raise Conflict(
-            f"reservation {rid} already exists", errors=[FieldError("id", "in use")]
-        ) from None
-    uow.conn.execute(
-        reservation_lines.insert(),
-        [
-            {
-                "reservation_id": rid,
-                "variant_id": line.variant_id,
-                "location_id": line.location_id,
-                "quantity": line.quantity,
-                "line_no": line.indexes[0],
-            }
-            for line in wanted
-        ],
-    )
-    freed = free_lapsed(uow, [line.key for line in wanted])
-    asked = {line.key: line for line in wanted}
-    for key in sorted(set(asked) | set(freed)):
-        _hold_or_raise(uow, key, asked.get(key), freed.get(key, 0))
-    _emit(uow, "inventory.reserved", rid, wanted)
-    return _view(uow, row, sorted(wanted, key=lambda line: line.indexes[0]))
-
-
-def _hold_or_raise(uow: UnitOfWork, key: Key, line: Line | None, freed: int) -> None:
-    """Hold ``line`` at its balance, netting the units of lapsed holds just expired there; a
-    balance only lapsed holds touch (``line`` None) just gets their units back."""
-    if line is None:
-        give_back(uow, {key: freed})
-        return
-    if _NAIVE:
-        after = _naive_hold(uow, key, line.quantity, freed)
-    else:
-        after = balances.hold(uow, key, line.quantity, freed)
-    if after is None:
-        have = available_at(uow, key) + freed
-        raise InsufficientStock(
-            f"{line.field}: only {have} available",
-            errors=[FieldError(line.field, f"only {have} available")],
-        )
-    balances.announce(uow, key, after)
-
-
-def _check_channel(uow: UnitOfWork, channel: str, lines: Sequence[LineRequest]) -> None:
-    """A channel may only hold stock at the locations that serve it (catalog network)."""
-    try:
-        serving = set(refs.channel_location_ids(uow, channel))
-    except NotFound:
-        raise ValidationFailed.on("channel", f"no channel {channel!r}") from None
-    errors = [
-        FieldError(f"lines.{line.index}.location", f"does not serve channel {channel}")
-        for line in lines
-        if line.location_id not in serving
-    ]
-    if errors:
-        raise ValidationFailed(f"{errors[0].field}: {errors[0].reason}", errors=errors)
-
-
-def _naive_hold(uow: UnitOfWork, key: Key, quantity: int, freed: int) -> balances.Balance | None:
-    """The broken path the tests must catch: read, decide in Python, write the number back."""
-    current = balances.read(uow, key)
-    if current is None:
-        return None
-    if current.on_hand - (current.reserved - freed) - current.buffer < quantity:
-        return None
-    time.sleep(0.001)  # widen the window a real server's GC pause or network hop would open
-    return balances.apply(uow, key, {"reserved": current.reserved - freed + quantity})
-
-
 def extend(
     uow: UnitOfWork,
     reservation_id: str,
@@ -281,28 +199,7 @@ def extend(
     ).first()
     if done is None:  # the sweeper or a release got there first
         raise Conflict(f"reservation {row.id} is no longer active")
-    return _view(uow, done._mapping, refs.reservation_lines_with_codes(uow, [done.id]))
-
-
-def commit(
-    uow: UnitOfWork,
-    reservation_id: str,
-    *,
-    owner: str | None = None,
-    channel: str | None = None,
-) -> ReservationView:
-    """The order is placed: the soft hold becomes an order hold on the same units, which no
-    longer expires and waits for ``fulfil`` or ``cancel``. No balance changes, so committing
-    never contends with other checkouts for the SKU's row."""
-    done = uow.conn.execute(_COMMIT, {"rid": reservation_id, "now": uow.now()}).first()
-    if done is None or not _visible(done, owner, channel):
-        row = _active_or_raise(uow, reservation_id, owner, channel)
-        if row.kind != SOFT:
-            raise Conflict(f"reservation {row.id} is already an order reservation")
-        raise Conflict(f"reservation {row.id} is no longer active")  # pragma: no cover - race
-    lines = refs.reservation_lines_with_codes(uow, [done.id])
-    _emit(uow, "inventory.reservation_committed", done.id, lines)
-    return _view(uow, done._mapping, lines)
+    return view_of(uow, done._mapping, refs.reservation_lines_with_codes(uow, [done.id]))
 
 
 def fulfil(
@@ -338,8 +235,8 @@ def fulfil(
         )
         balances.announce(uow, key, after)
     balances.record_many(uow, moves)
-    _emit(uow, "inventory.fulfilled", row.id, lines)
-    return _view(uow, done, lines)
+    emit(uow, "inventory.fulfilled", row.id, lines)
+    return view_of(uow, done, lines)
 
 
 def consume_document_hold(uow: UnitOfWork, reservation_id: str) -> list[Any]:
@@ -350,7 +247,7 @@ def consume_document_hold(uow: UnitOfWork, reservation_id: str) -> list[Any]:
     if _flip_one(uow, reservation_id, ReservationStatus.FULFILLED) is None:
         raise Conflict(f"the hold {reservation_id} is no longer active")
     lines = _lines_of(uow, [reservation_id])
-    _emit(uow, "inventory.fulfilled", reservation_id, lines)
+    emit(uow, "inventory.fulfilled", reservation_id, lines)
     return lines
 
 
@@ -366,7 +263,7 @@ def release(
     is released only with ``by_document`` (the document's cancel)."""
     row = _visible_or_raise(uow, reservation_id, owner, channel)
     if not by_document:
-        _not_a_document_hold(row)
+        not_a_document_hold(row)
     if row.status != ACTIVE:
         raise Conflict(f"reservation {row.id} is already {row.status}")
     freed = _free(uow, [row.id], ReservationStatus.RELEASED)
@@ -421,15 +318,15 @@ def get_reservation_or_raise(
     channel: str | None = None,
 ) -> ReservationView:
     row = _visible_or_raise(uow, reservation_id, owner, channel)
-    return _view(uow, row._mapping, refs.reservation_lines_with_codes(uow, [row.id]))
+    return view_of(uow, row._mapping, refs.reservation_lines_with_codes(uow, [row.id]))
 
 
-def _view(uow: UnitOfWork, row: Any, lines: Sequence[Any]) -> ReservationView:
+def view_of(uow: UnitOfWork, row: Any, lines: Sequence[Any]) -> ReservationView:
     """The answer for a reservation row (a mapping) and its lines in request order — anything
     with ``sku``, ``location`` and ``quantity``: the request's own lines, or the rows of
     ``refs.reservation_lines_with_codes`` — so nothing is read again to answer."""
     status = row["status"]
-    expires_at = _utc(row["expires_at"])
+    expires_at = utc(row["expires_at"])
     if status == ACTIVE and model.is_lapsed(ReservationKind(row["kind"]), expires_at, uow.now()):
         status = ReservationStatus.EXPIRED.value
     return ReservationView(
@@ -446,18 +343,18 @@ def _view(uow: UnitOfWork, row: Any, lines: Sequence[Any]) -> ReservationView:
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def _kind(kind: ReservationKind | str) -> ReservationKind:
+def parse_kind(kind: ReservationKind | str) -> ReservationKind:
     try:
         return ReservationKind(kind)
     except ValueError:
         raise ValidationFailed.on("kind", "must be soft or order") from None
 
 
-def _utc(moment: Any) -> Any:
+def utc(moment: Any) -> Any:
     return None if moment is None else as_utc(moment)
 
 
-def _visible(row: Any, owner: str | None, channel: str | None) -> bool:
+def visible(row: Any, owner: str | None, channel: str | None) -> bool:
     return (owner is None or row.owner == owner) and (channel is None or row.channel == channel)
 
 
@@ -469,12 +366,12 @@ def _visible_or_raise(
     row = None
     if is_id(reservation_id):
         row = uow.conn.execute(_FIND, {"id": reservation_id}).first()
-    if row is None or not _visible(row, owner, channel):
+    if row is None or not visible(row, owner, channel):
         raise NotFound(f"no reservation {reservation_id!r}")
     return row
 
 
-def _not_a_document_hold(row: Any) -> None:
+def not_a_document_hold(row: Any) -> None:
     if row.owner is not None and row.owner.startswith(DOCUMENT_OWNER):
         raise Conflict(
             f"reservation {row.id} holds stock for {row.reference}; change that document instead"
@@ -485,10 +382,10 @@ def _active_or_raise(
     uow: UnitOfWork, reservation_id: str, owner: str | None, channel: str | None
 ) -> Any:
     row = _visible_or_raise(uow, reservation_id, owner, channel)
-    _not_a_document_hold(row)
+    not_a_document_hold(row)
     if row.status != ACTIVE:
         raise Conflict(f"reservation {row.id} is already {row.status}")
-    if model.is_lapsed(ReservationKind(row.kind), _utc(row.expires_at), uow.now()):
+    if model.is_lapsed(ReservationKind(row.kind), utc(row.expires_at), uow.now()):
         raise Conflict(f"reservation {row.id} has expired")
     return row
 
@@ -531,7 +428,7 @@ def _released_lines(
     for rid in flipped:
         for line in by_reservation[rid]:
             freed[(line.variant_id, line.location_id)] += line.quantity
-        _emit(uow, "inventory.released", rid, by_reservation[rid], reason=status.value)
+        emit(uow, "inventory.released", rid, by_reservation[rid], reason=status.value)
     return dict(freed)
 
 
@@ -550,7 +447,7 @@ def give_back(uow: UnitOfWork, freed: dict[Key, int]) -> None:
         balances.announce(uow, key, after)
 
 
-def _emit(
+def emit(
     uow: UnitOfWork, event_type: str, rid: str, lines: Iterable[Any], reason: str | None = None
 ) -> None:
     payload: dict[str, Any] = {

@@ -40,7 +40,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from onestore.db.uow import UnitOfWork
-from onestore.inventory import balances, model, refs, reservations
+from onestore.inventory import balances, holds, model, refs, reservations
 from onestore.inventory.balances import Key
 from onestore.inventory.model import MovementKind, ReservationKind
 from onestore.inventory.tables import balances as balance_table
@@ -113,7 +113,7 @@ def create(
             "updated_at": now,
         },
     )
-    hold = reservations.reserve(
+    hold = holds.reserve(
         uow,
         requests,
         kind=ReservationKind.ORDER,

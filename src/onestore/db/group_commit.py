@@ -1,0 +1,124 @@
+"""Group commit: concurrent callers' jobs run together, several per database transaction.
+
+Why: on a hot row (the last units of a flash-sale SKU) every transaction waits for the one
+before it to commit — its WAL flush and its round trips — and on a small machine each
+transaction's fixed cost (pool check-out, ``BEGIN``, ``COMMIT``, the Python around every
+statement) is most of the work. The prior-art measurements (``notes/prior-art-dom-pricing-peak``,
+C3) say it plainly: queue in the application rather than in row locks. Here the queue drains
+as batches: one transaction, a fixed handful of statements, for every job waiting.
+
+How: leader/follower, no timer and no extra thread. A caller appends its job; if no batch is
+running it becomes the leader and runs the queue (up to ``max_batch`` jobs) itself. Callers
+that arrive meanwhile wait; when the batch ends the leader hands the lead to the oldest waiting
+caller (whose job is then at the head of the queue) and returns its own result. A caller alone
+runs a batch of one at once, so a quiet system pays nothing for the queue.
+
+The runner gets the jobs and returns one outcome per job, a result or an exception *for that
+job* (say, not enough stock). If the runner itself raises — a deadlock, a lost connection, one
+job's hook refusing — nothing of the batch committed (that is the runner's contract), and each
+job is run again alone, so one bad job cannot fail its neighbours; a job that fails alone gets
+its own exception.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+@dataclass(eq=False)
+class _Ticket(Generic[J, R]):
+    job: J
+    wake: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
+    lead: bool = False
+    result: R | None = None
+    error: BaseException | None = None
+
+    def settle(self, outcome: object) -> None:
+        if isinstance(outcome, BaseException):
+            self.error = outcome
+        else:
+            self.result = outcome  # type: ignore[assignment]
+        self.done = True
+
+
+class GroupCommit(Generic[J, R]):
+    """Run jobs submitted from many threads in batches through ``runner``."""
+
+    def __init__(
+        self,
+        runner: Callable[[Sequence[J]], Sequence[R | BaseException]],
+        *,
+        max_batch: int = 64,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._runner = runner
+        self._max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: deque[_Ticket[J, R]] = deque()
+        self._busy = False
+        self.batches = 0
+        """How many batches ran (for tests and benchmarks)."""
+        self.jobs = 0
+
+    def submit(self, job: J) -> R:
+        """Run ``job`` (in some batch) and return its result or raise its exception."""
+        ticket: _Ticket[J, R] = _Ticket(job)
+        with self._lock:
+            self._queue.append(ticket)
+            leading = not self._busy
+            self._busy = True
+        if not leading:
+            ticket.wake.wait()
+        if not ticket.done:  # the lead was handed to us; our job is at the head of the queue
+            self._lead()
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.result  # type: ignore[return-value]
+
+    def _lead(self) -> None:
+        with self._lock:
+            count = min(len(self._queue), self._max_batch)
+            batch = [self._queue.popleft() for _ in range(count)]
+        try:
+            self._run(batch)
+        finally:
+            with self._lock:
+                self.batches += 1
+                self.jobs += len(batch)
+                for ticket in batch:
+                    if not ticket.done:  # only if the runner broke its contract
+                        ticket.settle(RuntimeError("the batch ended without an outcome"))
+                successor = self._queue[0] if self._queue else None
+                if successor is None:
+                    self._busy = False
+            for ticket in batch:
+                ticket.wake.set()
+            if successor is not None:
+                successor.wake.set()
+
+    def _run(self, batch: list[_Ticket[J, R]]) -> None:
+        try:
+            outcomes = self._runner([t.job for t in batch])
+        except Exception as err:
+            if len(batch) == 1:
+                batch[0].settle(err)
+                return
+            for ticket in batch:  # nothing committed: each job alone, so each gets its own answer
+                try:
+                    ticket.settle(self._runner([ticket.job])[0])
+                except Exception as alone:
+                    ticket.settle(alone)
+            return
+        if len(outcomes) != len(batch):
+            raise RuntimeError(f"runner answered {len(outcomes)} outcomes for {len(batch)} jobs")
+        for ticket, outcome in zip(batch, outcomes, strict=True):
+            ticket.settle(outcome)

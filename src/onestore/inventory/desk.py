@@ -1,0 +1,155 @@
+"""The reservation desk: where checkouts reserve and commit stock, many per transaction.
+
+Every channel's checkout ends at the same few balances when a SKU is hot (a flash sale, a
+launch). Each checkout in its own transaction queues on that row's lock and pays a transaction's
+fixed cost — pool check-out, ``BEGIN``, the resolving query, the lapsed-hold check, ``COMMIT``
+and its WAL flush — for one unit. The desk groups concurrent calls (:class:`GroupCommit`,
+leader/follower, no timer): whatever arrived while the previous batch ran goes in the next one,
+one transaction, a fixed handful of statements (:mod:`.holds` does the set-wise work), each
+call still all-or-nothing and answered on its own. A lone call runs at once as a batch of one.
+
+A call may bring a ``finish`` hook that runs in the batch's transaction once its outcome is
+known — the API stores its idempotent answer there, so the key and the stock change commit
+together. If a hook raises (its key was taken meanwhile, say), nothing of the batch commits and
+each call is run again alone, where the hook's error is that call's own.
+
+One desk per :class:`Database` (per process): batches of one worker process do not wait for
+another's — across processes the balance rows' conditional updates keep everything exact.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from onestore.db.database import Database
+from onestore.db.group_commit import GroupCommit
+from onestore.db.uow import UnitOfWork
+from onestore.inventory import holds, reservations
+from onestore.inventory.holds import CommitRequest, HoldRequest, Outcome
+from onestore.inventory.model import ReservationKind
+from onestore.inventory.views import ReservationView
+from onestore.kernel.errors import OnestoreError
+
+Finish = Callable[[UnitOfWork, Outcome], None]
+"""Runs in the batch's transaction with the call's outcome, before the commit."""
+
+MAX_BATCH = 64
+"""Calls per transaction at most: bounds how long one batch holds a hot row."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveCall:
+    """A reserve as a client sends it: lines are (SKU, location code, quantity) triples."""
+
+    lines: Sequence[tuple[str, str, Any]]
+    kind: ReservationKind | str
+    ttl: timedelta | None
+    reservation_id: str | None = None
+    channel: str | None = None
+    reference: str | None = None
+    owner: str | None = None
+    finish: Finish | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitCall:
+    reservation_id: str
+    owner: str | None = None
+    channel: str | None = None
+    finish: Finish | None = None
+
+
+class ReservationDesk:
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+        self._db = db
+        self.reserving: GroupCommit[ReserveCall, ReservationView] = GroupCommit(
+            self._reserve_batch, max_batch=max_batch
+        )
+        self.committing: GroupCommit[CommitCall, ReservationView] = GroupCommit(
+            self._commit_batch, max_batch=max_batch
+        )
+
+    def reserve(self, call: ReserveCall) -> ReservationView:
+        """Hold every line or none; raises the call's own error (409 insufficient stock…)."""
+        return self.reserving.submit(call)
+
+    def commit(self, call: CommitCall) -> ReservationView:
+        """The order is placed: the call's soft hold becomes an order hold."""
+        return self.committing.submit(call)
+
+    # -- one batch, one transaction ---------------------------------------------------------------
+    def _reserve_batch(self, calls: Sequence[ReserveCall]) -> list[Outcome]:
+        def work(uow: UnitOfWork) -> list[Outcome]:
+            outcomes: list[Outcome | None] = [None] * len(calls)
+            requests: list[HoldRequest] = []
+            placed: list[int] = []
+            resolved = reservations.line_requests_many(uow, [c.lines for c in calls])
+            for i, (call, lines) in enumerate(zip(calls, resolved, strict=True)):
+                if isinstance(lines, OnestoreError):
+                    outcomes[i] = lines
+                    continue
+                placed.append(i)
+                requests.append(
+                    HoldRequest(
+                        lines,
+                        call.kind,
+                        call.ttl,
+                        call.reservation_id,
+                        call.channel,
+                        call.reference,
+                        call.owner,
+                    )
+                )
+            for i, outcome in zip(placed, holds.reserve_many(uow, requests), strict=True):
+                outcomes[i] = outcome
+            return [o for o in outcomes if o is not None]
+
+        return self._in_one_transaction(calls, work)
+
+    def _commit_batch(self, calls: Sequence[CommitCall]) -> list[Outcome]:
+        def work(uow: UnitOfWork) -> list[Outcome]:
+            requests = [CommitRequest(c.reservation_id, c.owner, c.channel) for c in calls]
+            return holds.commit_many(uow, requests)
+
+        return self._in_one_transaction(calls, work)
+
+    def _in_one_transaction(
+        self,
+        calls: Sequence[ReserveCall | CommitCall],
+        work: Callable[[UnitOfWork], list[Outcome]],
+    ) -> list[Outcome]:
+        """Run ``work`` and every call's ``finish`` in one transaction and commit. Raising
+        means nothing committed (what :class:`GroupCommit` relies on to retry calls alone); an
+        error after the commit (an after-commit hook) does not undo the outcomes."""
+        outcomes: list[Outcome] | None = None
+        try:
+            with self._db.uow() as uow:
+                answered = work(uow)
+                for call, outcome in zip(calls, answered, strict=True):
+                    if call.finish is not None:
+                        call.finish(uow, outcome)
+                uow.commit()
+                outcomes = answered
+        except Exception:
+            if outcomes is None:
+                raise
+        assert outcomes is not None
+        return outcomes
+
+
+_desks: weakref.WeakKeyDictionary[Database, ReservationDesk] = weakref.WeakKeyDictionary()
+_desks_lock = threading.Lock()
+
+
+def desk_for(db: Database) -> ReservationDesk:
+    """The desk of ``db`` (created on first use): every caller of one database shares it."""
+    with _desks_lock:
+        desk = _desks.get(db)
+        if desk is None:
+            desk = _desks[db] = ReservationDesk(db)
+        return desk
