@@ -89,7 +89,7 @@ def test_the_comparison_would_notice_a_missing_migration(empty_engine: Engine) -
     """Sensitivity check: drop one index behind Alembic's back and the comparison sees it."""
     upgrade(empty_engine)
     with empty_engine.begin() as conn:
-        conn.execute(text("DROP INDEX ix_outbox_unpublished"))
+        conn.execute(text("DROP INDEX ix_outbox_pending"))
     assert _differences(empty_engine) != []
 
 

@@ -367,3 +367,35 @@ def test_a_busy_answer_is_not_stored_so_the_retry_runs(
     assert first.status_code == 503
     retry = api.post(f"{BASE}/reservations", json=body, headers=headers)
     assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+
+
+def test_a_receipt_past_the_stock_ceiling_is_a_409_and_changes_nothing(
+    api: TestClient, stock: Database, admin_headers: dict[str, str], keys: Keys
+) -> None:
+    """Before the ceiling, PostgreSQL overflowed its 32-bit column and answered 500."""
+    from sqlalchemy import update
+
+    from onestore.inventory import balances, refs
+    from onestore.inventory.model import MAX_ON_HAND, MAX_QUANTITY, MovementKind
+    from onestore.inventory.tables import balances as balance_table
+
+    with stock.uow() as uow:  # a (test-only) shortcut to a balance near the ceiling, books kept
+        key = (refs.variant_ids(uow, ["SKU-2"], ["sku"])[0], _location_id(stock, "DC-01"))
+        near = MAX_ON_HAND - 5 - 10
+        uow.conn.execute(
+            update(balance_table)
+            .where(balances.where_key(key))
+            .values(on_hand=balance_table.c.on_hand + near)
+        )
+        balances.record(uow, key, MovementKind.RECEIPT, near)
+        uow.commit()
+    body = {"sku": "SKU-2", "location": "DC-01", "quantity": MAX_QUANTITY}
+    for _ in range(2):  # twice: the answer is stable and nothing was half-done
+        answer = api.post(f"{BASE}/receipts", json=body, headers=keys(admin_headers))
+        assert answer.status_code == 409, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["type"].endswith("stock-ceiling")
+        assert answer.json()["errors"][0]["field"] == "quantity"
+    body["quantity"] = 10
+    answer = api.post(f"{BASE}/receipts", json=body, headers=keys(admin_headers))
+    assert answer.status_code == 200 and answer.json()["on_hand"] == MAX_ON_HAND

@@ -32,7 +32,12 @@ outbox = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
 )
-Index("ix_outbox_unpublished", outbox.c.published_at, outbox.c.seq)
+_PENDING = outbox.c.published_at.is_(None)
+Index("ix_outbox_pending", outbox.c.seq, postgresql_where=_PENDING, sqlite_where=_PENDING)
+"""Only the events still to publish (a partial index): the relay's and the in-process bus's
+"what is pending" query stays a few-row read however long the outbox grows, whatever the
+planner's statistics say (a full (published_at, seq) index lost to the primary key on stale
+statistics and walked all 217,000 published rows: 89 ms per drain)."""
 
 idempotency_keys = Table(
     "idempotency_keys",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -17,6 +18,32 @@ def pending(uow: UnitOfWork, limit: int = 100) -> list[PublishedEvent]:
     rows = uow.conn.execute(
         select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.seq).limit(limit)
     )
+    return _events(rows)
+
+
+def pending_types(uow: UnitOfWork, limit: int = 100) -> list[tuple[str, str]]:
+    """(id, event type) of the oldest unpublished events, in ``seq`` order: enough to settle
+    the events nobody in this process listens to without reading (and decoding) payloads."""
+    rows = uow.conn.execute(
+        select(outbox.c.id, outbox.c.event_type)
+        .where(outbox.c.published_at.is_(None))
+        .order_by(outbox.c.seq)
+        .limit(limit)
+    )
+    return [(r.id, r.event_type) for r in rows]
+
+
+def events_by_id(uow: UnitOfWork, event_ids: Sequence[str]) -> list[PublishedEvent]:
+    """The given events, whole, in ``seq`` order."""
+    if not event_ids:
+        return []
+    rows = uow.conn.execute(
+        select(outbox).where(outbox.c.id.in_(list(event_ids))).order_by(outbox.c.seq)
+    )
+    return _events(rows)
+
+
+def _events(rows: Any) -> list[PublishedEvent]:
     return [
         PublishedEvent(
             id=r.id,

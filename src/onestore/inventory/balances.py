@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import model
 from onestore.inventory.tables import balances, movements
+from onestore.kernel.errors import FieldError
 from onestore.kernel.events import DomainEvent
 from onestore.kernel.ids import new_id
 
@@ -80,12 +82,24 @@ def apply(
     statement = update(balances).where(where_key(key))
     if condition is not None:
         statement = statement.where(condition)
-    row = uow.conn.execute(
-        statement.values(**values, updated_at=uow.now()).returning(
-            balances.c.on_hand, balances.c.reserved, balances.c.in_transit, balances.c.buffer
-        )
+    row = _execute(
+        uow, statement.values(**values, updated_at=uow.now()).returning(*_NUMBERS), {}
     ).first()
     return None if row is None else Balance(row.on_hand, row.reserved, row.in_transit, row.buffer)
+
+
+def _execute(uow: UnitOfWork, statement: Any, params: dict[str, Any]) -> Any:
+    """Run a balance ``UPDATE``; a change past :data:`model.MAX_ON_HAND` is a 409 on the
+    request's ``quantity`` (the table's ``CHECK`` decides, so no path can skip it)."""
+    try:
+        return uow.conn.execute(statement, params)
+    except IntegrityError as err:
+        if "within_ceiling" not in str(err.orig):
+            raise
+        raise model.StockCeiling(
+            f"a balance may hold at most {model.MAX_ON_HAND:,} units on hand or in transit",
+            errors=[FieldError("quantity", f"takes the balance over {model.MAX_ON_HAND:,}")],
+        ) from None
 
 
 # -- the three hot statements, built once ---------------------------------------------------------
@@ -125,9 +139,7 @@ _CONSUME = (
 
 
 def _run(uow: UnitOfWork, statement: Any, key: Key, **params: Any) -> Balance | None:
-    row = uow.conn.execute(
-        statement, {"v": key[0], "l": key[1], "now": uow.now(), **params}
-    ).first()
+    row = _execute(uow, statement, {"v": key[0], "l": key[1], "now": uow.now(), **params}).first()
     return None if row is None else Balance(row[0], row[1], row[2], row[3])
 
 

@@ -226,3 +226,10 @@ def check_rows(db: Database, variant_ids: Sequence[str], location_ids: Sequence[
         1 for r in rows if r.reserved != held.get((r.variant_id, r.location_id), 0)
     )
     return Check(len(rows), oversold, ledger_mismatch, reserved_mismatch)
+
+
+def restock(db: Database, code: str) -> None:
+    """A reserve found the hot SKU sold out: put more on its shelf (counted apart)."""
+    with db.uow() as uow:
+        service.receive(uow, code, HOT_LOCATION, RESTOCK, reference="bench restock", actor="bench")
+        uow.commit()

@@ -28,6 +28,20 @@ MAX_TTL = timedelta(days=7)
 """Soft reservations hold stock for a cart or checkout; a week is already generous."""
 
 
+MAX_ON_HAND = 1_000_000_000
+"""The most units one balance may hold on hand or in transit (a ``CHECK`` on the table). A
+billion is beyond any store or DC, and it keeps every sum the statements compute — the ceiling
+plus a request's largest total — inside the 32-bit integers the columns are, so a runaway feed
+gets a 409 naming the field instead of an arithmetic overflow (a 500 on PostgreSQL)."""
+
+
+class StockCeiling(Conflict):
+    """A change would take a balance over :data:`MAX_ON_HAND`."""
+
+    slug = "stock-ceiling"
+    title = "Over the stock ceiling"
+
+
 class InsufficientStock(Conflict):
     """Not enough available stock for a line: a normal answer under contention, not a bug."""
 

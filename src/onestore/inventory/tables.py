@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from onestore.db.metadata import ID, metadata
+from onestore.inventory.model import MAX_ON_HAND
 
 balances = Table(
     "inventory_balances",
@@ -42,6 +43,8 @@ balances = Table(
     CheckConstraint("buffer >= 0", name="buffer_non_negative"),
     CheckConstraint("allow_negative OR on_hand >= 0", name="on_hand_non_negative"),
     CheckConstraint("allow_negative OR on_hand - reserved >= 0", name="reserved_covered"),
+    CheckConstraint(f"on_hand <= {MAX_ON_HAND}", name="on_hand_within_ceiling"),
+    CheckConstraint(f"in_transit <= {MAX_ON_HAND}", name="in_transit_within_ceiling"),
 )
 Index("ix_inventory_balances_location_id", balances.c.location_id)
 
