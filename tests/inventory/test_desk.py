@@ -50,8 +50,8 @@ def test_a_batch_serves_calls_first_come_first_served_and_each_all_or_nothing(
         asks = [
             request(uow, [("SKU-1", "DC-01", 3)], reservation_id=taken),
             request(uow, [("SKU-1", "DC-01", 1), ("SKU-2", "DC-01", 3)]),  # SKU-2 short
-            request(uow, [("SKU-1", "DC-01", 2)]),  # 1 left after the first two: short
-            request(uow, [("SKU-1", "DC-01", 1)]),  # takes that last unit
+            request(uow, [("SKU-1", "DC-01", 2)]),  # fits: the short call took nothing
+            request(uow, [("SKU-1", "DC-01", 1)]),  # nothing left
             request(uow, [("SKU-2", "DC-01", 1)], reservation_id=taken),  # id used above
         ]
         outcomes = holds.reserve_many(uow, asks)
@@ -60,13 +60,13 @@ def test_a_batch_serves_calls_first_come_first_served_and_each_all_or_nothing(
     assert isinstance(outcomes[1], InsufficientStock)
     assert outcomes[1].errors[0].field == "lines.1.quantity"
     assert outcomes[1].errors[0].reason == "only 2 available"
-    # Balances are served in key order, first come first served: the second call still held
-    # SKU-1 when the third was weighed, and gave it back only when SKU-2 turned it down.
-    assert isinstance(outcomes[2], InsufficientStock)
-    assert outcomes[2].errors[0].reason == "only 1 available"
-    assert outcomes[3].lines[0].quantity == 1  # type: ignore[union-attr]
+    # Exactly what one call after another would decide (found by review: an earlier version
+    # let the short call keep SKU-1 while the third was weighed, and refused the third).
+    assert outcomes[2].lines[0].quantity == 2  # type: ignore[union-attr]
+    assert isinstance(outcomes[3], InsufficientStock)
+    assert outcomes[3].errors[0].reason == "only 0 available"
     assert isinstance(outcomes[4], Conflict) and outcomes[4].errors[0].field == "id"
-    assert (available(inv, "SKU-1"), available(inv, "SKU-2")) == (1, 2)
+    assert (available(inv, "SKU-1"), available(inv, "SKU-2")) == (0, 2)
     assert_books_balance(inv)
 
 
@@ -186,4 +186,53 @@ def test_a_call_short_at_one_balance_leaves_a_balance_with_no_row_alone(inv: Dat
         with inv.uow() as uow, pytest.raises(InsufficientStock):
             holds.reserve(uow, reservations.line_requests(uow, lines), kind="soft", ttl=TTL)
     assert available(inv, "SKU-1") == 5
+    assert_books_balance(inv)
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_buffer_over_the_free_units_plus_a_lapsed_hold_is_a_clean_409(
+    stock: Database, batch: int
+) -> None:
+    """Found by review: free units below zero (a buffer raised over them) were clamped to 0
+    before the lapsed hold's units were netted, so a reserve was let through in Python, refused
+    by the statement, and answered 500."""
+    clock = stock.clock
+    assert isinstance(clock, FrozenClock)
+    with stock.uow() as uow:
+        service.receive(uow, "SKU-1", "DC-01", 10)
+        lines = reservations.line_requests(uow, [("SKU-1", "DC-01", 6)])
+        holds.reserve(uow, lines, kind="order", ttl=None)
+        lines = reservations.line_requests(uow, [("SKU-1", "DC-01", 2)])
+        holds.reserve(uow, lines, kind="soft", ttl=timedelta(minutes=1))
+        service.set_buffer(uow, "SKU-1", "DC-01", 4)  # free: 10 - 8 - 4 = -2
+        uow.commit()
+    clock.advance(timedelta(minutes=2))  # the soft hold lapses: free is now 0
+    with stock.uow() as uow:
+        outcomes = holds.reserve_many(
+            uow, [request(uow, [("SKU-1", "DC-01", 1)]) for _ in range(batch)]
+        )
+        uow.commit()
+    for outcome in outcomes:
+        assert isinstance(outcome, InsufficientStock)
+        assert outcome.errors[0].reason == "only 0 available"
+    assert available(stock, "SKU-1") == 0
+    assert_books_balance(stock)
+
+
+def test_a_call_short_at_a_later_balance_does_not_keep_units_from_the_next(inv: Database) -> None:
+    """Found by review: the first call (short of SKU-2) held SKU-1 while the second was
+    weighed, so the second was refused although one after the other it fits."""
+    with inv.uow() as uow:
+        first, second = holds.reserve_many(
+            uow,
+            [
+                request(uow, [("SKU-1", "DC-01", 1), ("SKU-2", "DC-01", 3)]),
+                request(uow, [("SKU-1", "DC-01", 5)]),
+            ],
+        )
+        uow.commit()
+    assert isinstance(first, InsufficientStock)
+    assert first.errors[0].field == "lines.1.quantity"
+    assert second.lines[0].quantity == 5  # type: ignore[union-attr]
+    assert (available(inv, "SKU-1"), available(inv, "SKU-2")) == (0, 2)
     assert_books_balance(inv)

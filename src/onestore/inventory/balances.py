@@ -10,10 +10,11 @@ back the new row, so reporting the new availability costs no extra read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -63,12 +64,27 @@ def ensure(uow: UnitOfWork, key: Key) -> None:
     uow.conn.execute(insert(balances).values(**values).on_conflict_do_nothing())
 
 
-def read(uow: UnitOfWork, key: Key, *, lock: bool = False) -> Balance | None:
-    """The balance as it is; with ``lock`` its row is locked until the transaction ends
-    (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions hold the database already)."""
-    query = select(*_NUMBERS).where(where_key(key))
-    row = uow.conn.execute(query.with_for_update() if lock else query).first()
+def read(uow: UnitOfWork, key: Key) -> Balance | None:
+    row = uow.conn.execute(select(*_NUMBERS).where(where_key(key))).first()
     return None if row is None else Balance(row.on_hand, row.reserved, row.in_transit, row.buffer)
+
+
+def read_many(uow: UnitOfWork, keys: Sequence[Key], *, lock: bool) -> dict[Key, Balance]:
+    """The balances that exist among ``keys``; with ``lock`` their rows are locked in key order
+    (the global lock order) until the transaction ends — ``FOR UPDATE`` on PostgreSQL; SQLite's
+    write transactions hold the whole database already."""
+    if not keys:
+        return {}
+    query = (
+        select(balances.c.variant_id, balances.c.location_id, *_NUMBERS)
+        .where(tuple_(balances.c.variant_id, balances.c.location_id).in_(list(keys)))
+        .order_by(balances.c.variant_id, balances.c.location_id)
+    )
+    rows = uow.conn.execute(query.with_for_update() if lock else query)
+    return {
+        (r.variant_id, r.location_id): Balance(r.on_hand, r.reserved, r.in_transit, r.buffer)
+        for r in rows
+    }
 
 
 def apply(

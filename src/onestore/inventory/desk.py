@@ -11,7 +11,10 @@ call still all-or-nothing and answered on its own. A lone call runs at once as a
 A call may bring a ``finish`` hook that runs in the batch's transaction once its outcome is
 known — the API stores its idempotent answer there, so the key and the stock change commit
 together. If a hook raises (its key was taken meanwhile, say), nothing of the batch commits and
-each call is run again alone, where the hook's error is that call's own.
+the batch runs again in halves until that call runs alone, where the error is its own. A reserve
+without a client id gets its id here, before any attempt: if a commit's outcome is lost with the
+connection and the call is run again, the retry finds its own row ("already exists") instead of
+holding the stock twice.
 
 One desk per :class:`Database` (per process): batches of one worker process do not wait for
 another's — across processes the balance rows' conditional updates keep everything exact.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +37,7 @@ from onestore.inventory.holds import CommitRequest, HoldRequest, Outcome
 from onestore.inventory.model import ReservationKind
 from onestore.inventory.views import ReservationView
 from onestore.kernel.errors import OnestoreError
+from onestore.kernel.ids import new_id
 
 Finish = Callable[[UnitOfWork, Outcome], None]
 """Runs in the batch's transaction with the call's outcome, before the commit."""
@@ -76,6 +80,8 @@ class ReservationDesk:
 
     def reserve(self, call: ReserveCall) -> ReservationView:
         """Hold every line or none; raises the call's own error (409 insufficient stock…)."""
+        if call.reservation_id is None:
+            call = replace(call, reservation_id=new_id())
         return self.reserving.submit(call)
 
     def commit(self, call: CommitCall) -> ReservationView:

@@ -5,21 +5,20 @@ calls in one transaction (the reservation desk's group commit, :mod:`onestore.in
 One implementation serves both: a single call is a batch of one, so every test of a single
 reserve also tests the batch path, and nothing can drift between them.
 
-Concurrency, per batch. Reservation rows (new ones, and lapsed soft holds on the same balances
-that are expired in passing) are written first; then each balance the batch touches is updated
-once, in key order (the global lock order), with the batch's *total* for it: ``UPDATE … SET
-reserved = reserved - freed + total WHERE on_hand - reserved - buffer + freed >= total``. The
-check and the change are one statement, so concurrent batches and single calls cannot both
-pass for the last units. When a balance cannot cover the total, its row is locked (``FOR
-UPDATE``, still in key order) and the requests are served first come, first served; a request
-that does not fit is answered :class:`InsufficientStock` for that line, its units at balances
-already updated are given back (rows this transaction already holds), and it is left out of the
-rest — so no partial reservation survives, and the other requests of the batch go through.
-Only then come the outbox batch and the commit, so a hot SKU's row lock is held for as few
-statements as possible, once per batch instead of once per checkout.
+Concurrency. Reservation rows (new ones, inserted in id order, and lapsed soft holds on the same
+balances, expired in passing) are written first; balances come after, in key order (the global
+lock order). A lone request — what a quiet system always runs — changes each balance with one
+conditional statement, ``UPDATE … SET reserved = reserved - freed + q WHERE on_hand - reserved
+- buffer + freed >= q``: the check and the change are one step, so concurrent transactions
+cannot both pass for the last units; if a line falls short, what the earlier lines took is
+given back. A batch of several locks all its balances in one ``SELECT … FOR UPDATE`` (key
+order), weighs the requests in arrival order against every balance at once — exactly what
+running them one after another would decide, all-or-nothing per request — and then changes
+each balance once, with the winners' total. Only the outbox batch and the commit follow, so a
+hot SKU's row lock is held for a few statements per batch instead of per checkout.
 
-``reservations._NAIVE`` (test-only) swaps the conditional update for read, decide in Python,
-write the number back: the lost update the concurrency tests must catch.
+``reservations._NAIVE`` (test-only) weighs without the lock and writes the result back as a
+number: the lost update the concurrency tests must catch.
 """
 
 from __future__ import annotations
@@ -191,7 +190,8 @@ def _insert_rows(
         return []
     insert: Any = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
     statement = insert(reservation_table).on_conflict_do_nothing().returning(reservation_table.c.id)
-    written = set(uow.conn.execute(statement, [p.row for p in pending]).scalars())
+    by_id = sorted(pending, key=lambda p: p.row["id"])  # the global lock order: rows by id
+    written = set(uow.conn.execute(statement, [p.row for p in by_id]).scalars())
     kept = []
     for p in pending:
         if p.row["id"] in written:
@@ -209,7 +209,7 @@ def _insert_rows(
                     "quantity": line.quantity,
                     "line_no": line.indexes[0],
                 }
-                for p in kept
+                for p in sorted(kept, key=lambda p: p.row["id"])
                 for line in p.wanted
             ],
         )
@@ -228,78 +228,99 @@ def _delete_rows(uow: UnitOfWork, ids: list[str]) -> None:
 def _hold_all(
     uow: UnitOfWork, pending: list[_Pending], freed: dict[Key, int]
 ) -> dict[int, InsufficientStock]:
-    """Update every balance once, in key order; returns the requests that did not fit."""
-    takers: dict[Key, list[tuple[_Pending, Line]]] = defaultdict(list)
-    for p in pending:
-        for line in p.wanted:
-            takers[line.key].append((p, line))
-    losers: dict[int, InsufficientStock] = {}
-    held: dict[int, list[Key]] = defaultdict(list)  # request -> balances already updated for it
+    """Hold every request's lines or none of them; returns the requests that did not fit."""
+    if len(pending) == 1 and not reservations._NAIVE:
+        return _hold_one(uow, pending[0], freed)
+    return _hold_in_order(uow, pending, freed, lock=not reservations._NAIVE)
+
+
+def _hold_one(uow: UnitOfWork, p: _Pending, freed: dict[Key, int]) -> dict[int, InsufficientStock]:
+    """A lone request (a quiet system's every call): one conditional ``UPDATE`` per balance,
+    no read. If a line falls short, what the earlier lines took is given back (their rows are
+    already this transaction's) and the rest is left alone."""
+    asked = {line.key: line for line in p.wanted}
+    taken: list[Key] = []
     final: dict[Key, balances.Balance] = {}
-    for key in sorted(set(takers) | set(freed)):
-        still = [(p, line) for p, line in takers.get(key, []) if p.index not in losers]
-        after = _hold_key(uow, key, still, freed.get(key, 0), losers)
-        if after is not None:
-            final[key] = after
-        for p, _line in still:
-            if p.index not in losers:
-                held[p.index].append(key)
-    refunds: dict[Key, int] = defaultdict(int)
-    for p in pending:
-        if p.index in losers:
-            for line in p.wanted:
-                if line.key in held[p.index]:
-                    refunds[line.key] += line.quantity
-    for key in sorted(refunds):
-        after = balances.give_back(uow, key, refunds[key])
+    short: InsufficientStock | None = None
+    for key in sorted(set(asked) | set(freed)):
+        line, lapsed = asked.get(key), freed.get(key, 0)
+        if line is None or short is not None:
+            if lapsed:
+                final[key] = _give_back(uow, key, lapsed)
+            continue
+        after = balances.hold(uow, key, line.quantity, lapsed)
         if after is None:
-            raise RuntimeError(f"balance {key} does not cover the units being handed back")
+            current = balances.read(uow, key)
+            short = _short(line, 0 if current is None else max(0, _free(current) + lapsed))
+            if lapsed:
+                final[key] = _give_back(uow, key, lapsed)
+            continue
+        taken.append(key)
         final[key] = after
-    for key in sorted(final):
-        balances.announce(uow, key, final[key])
+    if short is not None:
+        for key in taken:  # net nothing changed here but the lapsed holds it freed
+            final[key] = _give_back(uow, key, asked[key].quantity)
+            if not freed.get(key):
+                del final[key]
+    _announce(uow, final)
+    return {} if short is None else {p.index: short}
+
+
+def _hold_in_order(
+    uow: UnitOfWork, pending: list[_Pending], freed: dict[Key, int], *, lock: bool
+) -> dict[int, InsufficientStock]:
+    """Several requests: lock every balance of the batch (one statement, key order), weigh the
+    requests in arrival order against all their balances at once — exactly what running them
+    one after another would decide — then one ``UPDATE`` per balance with what the winners take.
+
+    ``lock=False`` is the test-only naive path: no lock, and the result written back as a
+    number (the lost update the concurrency tests must catch)."""
+    keys = sorted({line.key for p in pending for line in p.wanted} | set(freed))
+    rows = balances.read_many(uow, keys, lock=lock)
+    left = {key: _free(row) + freed.get(key, 0) for key, row in rows.items()}
+    losers: dict[int, InsufficientStock] = {}
+    kept: dict[Key, int] = defaultdict(int)
+    for p in pending:
+        short = next((line for line in p.wanted if line.quantity > left.get(line.key, 0)), None)
+        if short is not None:
+            losers[p.index] = _short(short, max(0, left.get(short.key, 0)))
+            continue
+        for line in p.wanted:
+            left[line.key] -= line.quantity
+            kept[line.key] += line.quantity
+    final: dict[Key, balances.Balance] = {}
+    for key in keys:
+        take, lapsed = kept.get(key, 0), freed.get(key, 0)
+        if not take and not lapsed:
+            continue
+        if not lock:
+            time.sleep(0.001)  # widen the window a real server's GC pause or network hop opens
+            after = balances.apply(uow, key, {"reserved": rows[key].reserved - lapsed + take})
+        else:
+            after = balances.hold(uow, key, take, lapsed)
+        if after is None:  # the rows are ours (FOR UPDATE), so this cannot happen
+            raise RuntimeError(f"balance {key} changed under its lock")
+        final[key] = after
+    _announce(uow, final)
     return losers
 
 
-def _hold_key(
-    uow: UnitOfWork,
-    key: Key,
-    takers: list[tuple[_Pending, Line]],
-    freed: int,
-    losers: dict[int, InsufficientStock],
-) -> balances.Balance | None:
-    """Hold the takers' total at one balance (netting ``freed`` lapsed units); if it cannot
-    cover them all, lock the row and serve them in arrival order. None if nothing changed."""
-    total = sum(line.quantity for _p, line in takers)
-    if not takers:  # every call here already fell short elsewhere, or only lapsed holds were
-        return _give_back_lapsed(uow, key, freed) if freed else None
-    if reservations._NAIVE:
-        return _naive_hold(uow, key, takers, freed, losers)
-    after = balances.hold(uow, key, total, freed)
-    if after is not None:
-        return after
-    current = balances.read(uow, key, lock=True)
-    left = 0 if current is None else current.available + freed
-    kept = 0
-    for p, line in takers:
-        if line.quantity <= left:
-            left -= line.quantity
-            kept += line.quantity
-        else:
-            losers[p.index] = _short(line, left)
-    if current is None or (kept == 0 and freed == 0):
-        return None
-    after = balances.hold(uow, key, kept, freed)
-    if after is None:  # the row is ours (FOR UPDATE), so this cannot happen
-        raise RuntimeError(f"balance {key} changed under its lock")
-    return after
+def _free(balance: balances.Balance) -> int:
+    """Units a balance can still promise, not clamped at 0: a negative answer (a buffer raised
+    over what is free) must stay negative, or netting lapsed holds would promise phantom units."""
+    return balance.on_hand - balance.reserved - balance.buffer
 
 
-def _give_back_lapsed(uow: UnitOfWork, key: Key, freed: int) -> balances.Balance | None:
-    """A balance only lapsed holds touch just gets their units back."""
-    after = balances.give_back(uow, key, freed)
+def _give_back(uow: UnitOfWork, key: Key, quantity: int) -> balances.Balance:
+    after = balances.give_back(uow, key, quantity)
     if after is None:
-        raise RuntimeError(f"balance {key} does not cover the units being released")
+        raise RuntimeError(f"balance {key} does not cover the units being given back")
     return after
+
+
+def _announce(uow: UnitOfWork, final: dict[Key, balances.Balance]) -> None:
+    for key in sorted(final):
+        balances.announce(uow, key, final[key])
 
 
 def _short(line: Line, have: int) -> InsufficientStock:
@@ -307,29 +328,6 @@ def _short(line: Line, have: int) -> InsufficientStock:
         f"{line.field}: only {have} available",
         errors=[FieldError(line.field, f"only {have} available")],
     )
-
-
-def _naive_hold(
-    uow: UnitOfWork,
-    key: Key,
-    takers: list[tuple[_Pending, Line]],
-    freed: int,
-    losers: dict[int, InsufficientStock],
-) -> balances.Balance | None:
-    """The broken path the tests must catch: read, decide in Python, write the number back."""
-    current = balances.read(uow, key)
-    left = 0 if current is None else current.available + freed
-    kept = 0
-    for p, line in takers:
-        if line.quantity <= left:
-            left -= line.quantity
-            kept += line.quantity
-        else:
-            losers[p.index] = _short(line, left)
-    if current is None:
-        return None
-    time.sleep(0.001)  # widen the window a real server's GC pause or network hop would open
-    return balances.apply(uow, key, {"reserved": current.reserved - freed + kept})
 
 
 def _check_channel(
@@ -351,9 +349,13 @@ def _check_channel(
 
 
 # -- commit, many at once -------------------------------------------------------------------------
-_FIND_MANY = select(reservation_table).where(
-    reservation_table.c.id.in_(bindparam("ids", expanding=True))
+_FIND_MANY = (
+    select(reservation_table)
+    .where(reservation_table.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(reservation_table.c.id)
+    .with_for_update()
 )
+"""Locks the rows in id order (the global lock order; the sweeper flips in id order too)."""
 _COMMIT_MANY = (
     update(reservation_table)
     .where(
