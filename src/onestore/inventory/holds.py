@@ -2,8 +2,9 @@
 (the order is placed: a soft hold becomes an order hold) — for one call or for a batch of
 calls in one transaction (the reservation desk's group commit, :mod:`onestore.inventory.desk`).
 
-One implementation serves both: a single call is a batch of one, so every test of a single
-reserve also tests the batch path, and nothing can drift between them.
+One implementation serves both: a single call is a batch of one through the same steps; only
+the balance step differs (below), and the desk's tests and concurrency proofs drive the
+several-call form, so neither can drift untested.
 
 Concurrency. Reservation rows (new ones, inserted in id order, and lapsed soft holds on the same
 balances, expired in passing) are written first; balances come after, in key order (the global
