@@ -96,3 +96,42 @@ def test_a_failing_batch_is_split_until_the_failing_job_runs_alone() -> None:
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         GroupCommit(lambda jobs: list(jobs), max_batch=0)
+
+
+def test_a_failure_that_is_nobodys_fault_is_everyones_answer_without_reruns() -> None:
+    """A busy database would time out again in every half: each job gets its own copy of the
+    shared error at once, and the runner is not called again."""
+    release = threading.Event()
+    runs: list[list[str]] = []
+
+    class Busy(Exception):
+        pass
+
+    def runner(jobs: Sequence[str]) -> list[str | BaseException]:
+        if jobs == ["slow"]:
+            release.wait(5)
+            return ["SLOW"]
+        runs.append(list(jobs))
+        raise RuntimeError("lock timeout")
+
+    group: GroupCommit[str, str] = GroupCommit(
+        runner, shared=lambda err: Busy(str(err)) if "timeout" in str(err) else None
+    )
+
+    def call(job: str) -> object:
+        try:
+            return group.submit(job)
+        except Busy as err:
+            return err
+
+    with ThreadPoolExecutor(4) as pool:
+        slow = pool.submit(call, "slow")
+        time.sleep(0.05)
+        queued = [pool.submit(call, j) for j in ("a", "b", "c")]
+        time.sleep(0.1)
+        release.set()
+        assert slow.result(5) == "SLOW"
+        answers = [f.result(5) for f in queued]
+    assert runs == [["a", "b", "c"]]
+    assert all(isinstance(a, Busy) for a in answers)
+    assert len({id(a) for a in answers}) == 3

@@ -236,3 +236,12 @@ def test_a_call_short_at_a_later_balance_does_not_keep_units_from_the_next(inv: 
     assert second.lines[0].quantity == 5  # type: ignore[union-attr]
     assert (available(inv, "SKU-1"), available(inv, "SKU-2")) == (0, 2)
     assert_books_balance(inv)
+
+
+def test_a_busy_database_fails_a_whole_group_with_busy_and_anything_else_splits_it() -> None:
+    from onestore.inventory import desk as desk_module
+    from onestore.kernel.errors import DatabaseBusy
+
+    busy = desk_module._busy(DatabaseBusy("lock timeout", retry_after=2))
+    assert isinstance(busy, DatabaseBusy) and busy.retry_after == 2
+    assert desk_module._busy(RuntimeError("one call's own trouble")) is None

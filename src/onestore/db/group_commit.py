@@ -57,10 +57,15 @@ class GroupCommit(Generic[J, R]):
         runner: Callable[[Sequence[J]], Sequence[R | BaseException]],
         *,
         max_batch: int = 64,
+        shared: Callable[[Exception], BaseException | None] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._runner = runner
+        self._shared = shared
+        """Maps a batch's failure to the error each of its jobs gets when it is nobody's fault
+        in particular (the database is busy: a lock timeout would only repeat in every half, so
+        splitting would hold the queue for a timeout per rerun); None means split."""
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._queue: deque[_Ticket[J, R]] = deque()
@@ -111,6 +116,10 @@ class GroupCommit(Generic[J, R]):
         except Exception as err:
             if len(batch) == 1:
                 batch[0].settle(err)
+                return
+            if self._shared is not None and self._shared(err) is not None:
+                for ticket in batch:  # one error each: tracebacks are per raise
+                    ticket.settle(self._shared(err))
                 return
             # Nothing committed. Split in halves until the failing job runs alone: one bad job
             # costs about 2·log2(n) transactions, not n, and every other job gets its answer.

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+from onestore.db.contention import as_busy
 from onestore.db.database import Database
 from onestore.db.group_commit import GroupCommit
 from onestore.db.uow import UnitOfWork
@@ -36,7 +37,7 @@ from onestore.inventory import holds, reservations
 from onestore.inventory.holds import CommitRequest, HoldRequest, Outcome
 from onestore.inventory.model import ReservationKind
 from onestore.inventory.views import ReservationView
-from onestore.kernel.errors import OnestoreError
+from onestore.kernel.errors import DatabaseBusy, OnestoreError
 from onestore.kernel.ids import new_id
 
 Finish = Callable[[UnitOfWork, Outcome], None]
@@ -72,10 +73,10 @@ class ReservationDesk:
     def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
         self._db = db
         self.reserving: GroupCommit[ReserveCall, ReservationView] = GroupCommit(
-            self._reserve_batch, max_batch=max_batch
+            self._reserve_batch, max_batch=max_batch, shared=_busy
         )
         self.committing: GroupCommit[CommitCall, ReservationView] = GroupCommit(
-            self._commit_batch, max_batch=max_batch
+            self._commit_batch, max_batch=max_batch, shared=_busy
         )
 
     def reserve(self, call: ReserveCall) -> ReservationView:
@@ -146,6 +147,15 @@ class ReservationDesk:
                 raise
         assert outcomes is not None
         return outcomes
+
+
+def _busy(error: Exception) -> DatabaseBusy | None:
+    """A busy database (lock or statement timeout, deadlock, serialization failure) fails the
+    whole group with "busy, retry" (503 + Retry-After): nothing committed, and no call is to
+    blame, so running the calls again in halves would only wait out the same timeout again."""
+    if isinstance(error, DatabaseBusy):
+        return DatabaseBusy(str(error), retry_after=error.retry_after)
+    return as_busy(error)
 
 
 _desks: weakref.WeakKeyDictionary[Database, ReservationDesk] = weakref.WeakKeyDictionary()
