@@ -238,10 +238,46 @@ def test_a_call_short_at_a_later_balance_does_not_keep_units_from_the_next(inv: 
     assert_books_balance(inv)
 
 
-def test_a_busy_database_fails_a_whole_group_with_busy_and_anything_else_splits_it() -> None:
-    from onestore.inventory import desk as desk_module
+def test_a_busy_database_fails_the_whole_group_at_once(
+    inv: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock timeout is nobody's fault: every call of the group gets 503 busy, and the group
+    is not run again in halves (each would wait out the same timeout)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
     from onestore.kernel.errors import DatabaseBusy
 
-    busy = desk_module._busy(DatabaseBusy("lock timeout", retry_after=2))
-    assert isinstance(busy, DatabaseBusy) and busy.retry_after == 2
-    assert desk_module._busy(RuntimeError("one call's own trouble")) is None
+    real = holds.reserve_many
+    release = threading.Event()
+    sizes: list[int] = []
+
+    def slow_then_busy(uow: UnitOfWork, requests: Any) -> Any:
+        sizes.append(len(requests))
+        if len(sizes) == 1:  # the first call leads alone and holds the queue
+            release.wait(5)
+            return real(uow, requests)
+        raise DatabaseBusy("database busy (lock timeout); retry shortly", retry_after=2)
+
+    monkeypatch.setattr(holds, "reserve_many", slow_then_busy)
+    desk = desk_for(inv)
+
+    def call() -> object:
+        try:
+            return desk.reserve(ReserveCall([("SKU-1", "DC-01", 1)], "soft", TTL))
+        except DatabaseBusy as err:
+            return err
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(call)
+        time.sleep(0.05)
+        queued = [pool.submit(call) for _ in range(3)]
+        time.sleep(0.1)
+        release.set()
+        assert first.result(5).status == "active"  # type: ignore[attr-defined]
+        answers = [f.result(5) for f in queued]
+    assert sizes == [1, 3]  # the group of three ran once, not again in halves
+    assert all(isinstance(a, DatabaseBusy) and a.retry_after == 2 for a in answers)
+    assert available(inv, "SKU-1") == 4
+    assert_books_balance(inv)

@@ -146,7 +146,7 @@ class InProcessBus:
             rounds += 1
             with self._db.uow(readonly=True) as uow:
                 heads = pending_types(uow, batch)
-                heard = [eid for eid, kind in heads if self._listened(kind)]
+                heard = [eid for eid, kind in heads if self._handlers(kind)]
                 events = events_by_id(uow, heard)
             if not heads:
                 return delivered
@@ -160,12 +160,8 @@ class InProcessBus:
         return delivered
 
     @staticmethod
-    def _handlers(event: PublishedEvent) -> list[Handler]:
-        return _subscribers.get(event.event_type, []) + _subscribers.get("*", [])
-
-    @staticmethod
-    def _listened(event_type: str) -> bool:
-        return bool(_subscribers.get(event_type) or _subscribers.get("*"))
+    def _handlers(event_type: str) -> list[Handler]:
+        return _subscribers.get(event_type, []) + _subscribers.get("*", [])
 
     def _settle_unheard(self, unheard: list[str]) -> int:
         """Events nobody in this process listens to are delivered by marking them published,
@@ -180,7 +176,7 @@ class InProcessBus:
         return marked
 
     def _deliver(self, event: PublishedEvent) -> bool:
-        handlers = self._handlers(event)
+        handlers = self._handlers(event.event_type)
         try:
             with self._db.uow() as uow:
                 if not mark_published(uow, event.id):

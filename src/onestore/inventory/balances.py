@@ -42,6 +42,18 @@ class Balance:
     def available(self) -> int:
         return model.available(self.on_hand, self.reserved, self.buffer)
 
+    @property
+    def free(self) -> int:
+        """What is left to promise, *not* clamped at 0: when a buffer is raised over the free
+        units this is negative, and netting lapsed holds into it must not start from 0 (that
+        promised units that were not there)."""
+        return self.on_hand - self.reserved - self.buffer
+
+
+def _balance(row: Any) -> Balance | None:
+    """A row of :data:`_NUMBERS` (or None) as a :class:`Balance`."""
+    return None if row is None else Balance(row[0], row[1], row[2], row[3])
+
 
 def where_key(key: Key) -> ColumnElement[bool]:
     return and_(balances.c.variant_id == key[0], balances.c.location_id == key[1])
@@ -65,8 +77,7 @@ def ensure(uow: UnitOfWork, key: Key) -> None:
 
 
 def read(uow: UnitOfWork, key: Key) -> Balance | None:
-    row = uow.conn.execute(select(*_NUMBERS).where(where_key(key))).first()
-    return None if row is None else Balance(row.on_hand, row.reserved, row.in_transit, row.buffer)
+    return _balance(uow.conn.execute(select(*_NUMBERS).where(where_key(key))).first())
 
 
 def read_many(uow: UnitOfWork, keys: Sequence[Key], *, lock: bool) -> dict[Key, Balance]:
@@ -76,15 +87,12 @@ def read_many(uow: UnitOfWork, keys: Sequence[Key], *, lock: bool) -> dict[Key, 
     if not keys:
         return {}
     query = (
-        select(balances.c.variant_id, balances.c.location_id, *_NUMBERS)
+        select(*_NUMBERS, balances.c.variant_id, balances.c.location_id)
         .where(tuple_(balances.c.variant_id, balances.c.location_id).in_(list(keys)))
         .order_by(balances.c.variant_id, balances.c.location_id)
     )
     rows = uow.conn.execute(query.with_for_update() if lock else query)
-    return {
-        (r.variant_id, r.location_id): Balance(r.on_hand, r.reserved, r.in_transit, r.buffer)
-        for r in rows
-    }
+    return {(r.variant_id, r.location_id): Balance(r[0], r[1], r[2], r[3]) for r in rows}
 
 
 def apply(
@@ -98,10 +106,8 @@ def apply(
     statement = update(balances).where(where_key(key))
     if condition is not None:
         statement = statement.where(condition)
-    row = _execute(
-        uow, statement.values(**values, updated_at=uow.now()).returning(*_NUMBERS), {}
-    ).first()
-    return None if row is None else Balance(row.on_hand, row.reserved, row.in_transit, row.buffer)
+    statement = statement.values(**values, updated_at=uow.now()).returning(*_NUMBERS)
+    return _balance(_execute(uow, statement, {}).first())
 
 
 def _execute(uow: UnitOfWork, statement: Any, params: dict[str, Any]) -> Any:
@@ -155,8 +161,8 @@ _CONSUME = (
 
 
 def _run(uow: UnitOfWork, statement: Any, key: Key, **params: Any) -> Balance | None:
-    row = _execute(uow, statement, {"v": key[0], "l": key[1], "now": uow.now(), **params}).first()
-    return None if row is None else Balance(row[0], row[1], row[2], row[3])
+    params = {"v": key[0], "l": key[1], "now": uow.now(), **params}
+    return _balance(_execute(uow, statement, params).first())
 
 
 def hold(uow: UnitOfWork, key: Key, quantity: int, freed: int = 0) -> Balance | None:

@@ -133,12 +133,11 @@ def reserve_many(uow: UnitOfWork, requests: Sequence[HoldRequest]) -> list[Outco
         keys = sorted({line.key for p in pending for line in p.wanted})
         freed = reservations.free_lapsed(uow, keys)
         losers = _hold_all(uow, pending, freed)
+        _delete_rows(uow, [p.row["id"] for p in pending if p.index in losers])
         for p in pending:
             if p.index in losers:
                 outcomes[p.index] = losers[p.index]
-        won = [p for p in pending if p.index not in losers]
-        _delete_rows(uow, [p.row["id"] for p in pending if p.index in losers])
-        for p in won:
+                continue
             reservations.emit(uow, "inventory.reserved", p.row["id"], p.wanted)
             lines = sorted(p.wanted, key=lambda line: line.indexes[0])
             outcomes[p.index] = reservations.view_of(uow, p.row, lines)
@@ -252,7 +251,7 @@ def _hold_one(uow: UnitOfWork, p: _Pending, freed: dict[Key, int]) -> dict[int, 
         after = balances.hold(uow, key, line.quantity, lapsed)
         if after is None:
             current = balances.read(uow, key)
-            short = _short(line, 0 if current is None else max(0, _free(current) + lapsed))
+            short = _short(line, 0 if current is None else max(0, current.free + lapsed))
             if lapsed:
                 final[key] = _give_back(uow, key, lapsed)
             continue
@@ -278,7 +277,7 @@ def _hold_in_order(
     number (the lost update the concurrency tests must catch)."""
     keys = sorted({line.key for p in pending for line in p.wanted} | set(freed))
     rows = balances.read_many(uow, keys, lock=lock)
-    left = {key: _free(row) + freed.get(key, 0) for key, row in rows.items()}
+    left = {key: row.free + freed.get(key, 0) for key, row in rows.items()}
     losers: dict[int, InsufficientStock] = {}
     kept: dict[Key, int] = defaultdict(int)
     for p in pending:
@@ -304,12 +303,6 @@ def _hold_in_order(
         final[key] = after
     _announce(uow, final)
     return losers
-
-
-def _free(balance: balances.Balance) -> int:
-    """Units a balance can still promise, not clamped at 0: a negative answer (a buffer raised
-    over what is free) must stay negative, or netting lapsed holds would promise phantom units."""
-    return balance.on_hand - balance.reserved - balance.buffer
 
 
 def _give_back(uow: UnitOfWork, key: Key, quantity: int) -> balances.Balance:
@@ -406,9 +399,8 @@ def commit_many(uow: UnitOfWork, requests: Sequence[CommitRequest]) -> list[Outc
             lines[line.reservation_id].append(line)
         for rid, i in chosen.items():
             row = done.get(rid)
-            if row is None:  # a sweep or a release committed between the read and the update
-                outcomes[i] = Conflict(f"reservation {rid} is no longer active")
-                continue
+            if row is None:  # the row is ours (FOR UPDATE above), so this cannot happen
+                raise RuntimeError(f"reservation {rid} changed under its lock")
             reservations.emit(uow, "inventory.reservation_committed", rid, lines[rid])
             outcomes[i] = reservations.view_of(uow, row._mapping, lines[rid])
     return [o for o in outcomes if o is not None]
