@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=12, ge=1, description="Absolute session lifetime.")
     login_max_failures: int = Field(default=10, ge=1, le=10, description="Failures before lockout.")
     login_lockout_minutes: int = Field(default=30, ge=30, description="Lockout duration.")
+    auth_cache_seconds: float = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="How long a worker remembers whom a bearer token belongs to (0: never). "
+        "A revocation through the same worker applies at once, elsewhere within this time.",
+    )
+    opentelemetry: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry spans, metrics and logs for every request "
+        "(to the globally configured providers).",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body.")
     secure_cookies: bool = Field(default=False, description="Mark session cookies Secure (HTTPS).")
 

@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from onestore.db import engine as engine_module
+from onestore.db.contention import as_busy
 from onestore.db.database import Database
 from onestore.db.engine import dialect_of, make_engine, normalize_url
 from onestore.db.tables import outbox
@@ -191,3 +193,44 @@ def test_pg_slow_statement_is_cancelled(pg_small_timeouts: Engine) -> None:
         conn.execute(text("SELECT pg_sleep(5)"))
     assert getattr(caught.value.orig, "sqlstate", None) == "57014"  # query_canceled
     assert time.monotonic() - started < 3
+
+
+@pytest.fixture
+def pg_own_pool(pg_db: Database) -> Iterator[Engine]:
+    """An engine of its own (one pooled connection) so a test may kill its connections."""
+    url = pg_db.engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url, Settings(database_url=url, db_pool_size=1))
+    yield engine
+    engine.dispose()
+
+
+def _kill_pooled_connection(engine: Engine, pg_db: Database) -> None:
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with pg_db.engine.connect() as killer:
+        assert killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    time.sleep(0.2)  # the backend is gone; the pool still holds its socket
+
+
+def test_pg_a_connection_that_died_while_resting_is_replaced_before_use(
+    pg_db: Database, pg_own_pool: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "IDLE_BEFORE_PING", 0.0)
+    _kill_pooled_connection(pg_own_pool, pg_db)
+    with pg_own_pool.connect() as conn:  # checked on check-out, replaced: no error
+        assert conn.execute(text("SELECT 41 + 1")).scalar_one() == 42
+
+
+def test_pg_a_connection_used_a_moment_ago_is_not_pinged(
+    pg_db: Database, pg_own_pool: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control for the test above: within the rest allowance nothing is checked, so the
+    dead connection surfaces — as "busy, retry", and the retry gets a new connection."""
+    monkeypatch.setattr(engine_module, "IDLE_BEFORE_PING", 3600.0)
+    _kill_pooled_connection(pg_own_pool, pg_db)
+    with pytest.raises(OperationalError) as caught, pg_own_pool.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    busy = as_busy(caught.value)
+    assert busy is not None and busy.status == 503
+    with pg_own_pool.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Sequence
@@ -135,3 +136,112 @@ def test_a_failure_that_is_nobodys_fault_is_everyones_answer_without_reruns() ->
     assert runs == [["a", "b", "c"]]
     assert all(isinstance(a, Busy) for a in answers)
     assert len({id(a) for a in answers}) == 3
+
+
+# -- callers on an event loop ---------------------------------------------------------------------
+def test_callers_on_an_event_loop_share_batches_without_a_thread_each() -> None:
+    release = threading.Event()
+    sizes: list[int] = []
+    runner_threads: set[str] = set()
+
+    def runner(jobs: Sequence[int]) -> list[int | BaseException]:
+        runner_threads.add(threading.current_thread().name)
+        if not sizes:
+            release.wait(5)
+        sizes.append(len(jobs))
+        return [Refused(j) if j == 3 else j * 10 for j in jobs]
+
+    group: GroupCommit[int, int] = GroupCommit(runner, max_batch=8)
+
+    async def call(j: int) -> object:
+        try:
+            return await group.submit_async(j)
+        except Refused as err:
+            return err
+
+    async def main() -> list[object]:
+        first = asyncio.ensure_future(call(0))
+        await asyncio.sleep(0.05)  # the first batch is running (and slow)
+        rest = [asyncio.ensure_future(call(j)) for j in range(1, 12)]
+        await asyncio.sleep(0.05)
+        release.set()
+        return list(await asyncio.gather(first, *rest))
+
+    answers = asyncio.run(main())
+    assert [a if isinstance(a, int) else "refused" for a in answers] == [
+        0,
+        10,
+        20,
+        "refused",
+        40,
+        50,
+        60,
+        70,
+        80,
+        90,
+        100,
+        110,
+    ]
+    assert sizes[0] == 1 and sum(sizes) == 12 and len(sizes) == 3  # 1, then 8, then 3
+    assert threading.main_thread().name not in runner_threads  # the loop never ran a batch
+
+
+def test_thread_and_loop_callers_mix_and_a_cancelled_waiter_does_not_stall_the_queue() -> None:
+    release = threading.Event()
+    ran: list[int] = []
+
+    def runner(jobs: Sequence[int]) -> list[int | BaseException]:
+        if not ran:
+            release.wait(5)
+        ran.extend(jobs)
+        return [j + 1 for j in jobs]
+
+    group: GroupCommit[int, int] = GroupCommit(runner)
+
+    async def main() -> tuple[int, int, bool]:
+        loop = asyncio.get_running_loop()
+        first = loop.run_in_executor(None, group.submit, 1)  # a thread caller leads
+        await asyncio.sleep(0.05)
+        gone = asyncio.ensure_future(group.submit_async(2))
+        kept = asyncio.ensure_future(group.submit_async(3))
+        await asyncio.sleep(0.05)
+        gone.cancel()  # its client went away while it waited
+        release.set()
+        return await first, await kept, gone.cancelled()
+
+    first, kept, cancelled = asyncio.run(main())
+    assert (first, kept, cancelled) == (2, 4, True)
+    assert sorted(ran) == [1, 2, 3]  # the cancelled caller's job still ran: never half-taken
+
+
+class Interrupt(BaseException):
+    """Something no runner may swallow (as KeyboardInterrupt would be)."""
+
+
+def test_a_waiting_loop_caller_takes_the_lead_over_when_a_batch_is_interrupted() -> None:
+    release = threading.Event()
+
+    def runner(jobs: Sequence[str]) -> list[str | BaseException]:
+        if jobs == ["first"]:
+            release.wait(5)
+            raise Interrupt
+        return [j.upper() for j in jobs]
+
+    group: GroupCommit[str, str] = GroupCommit(runner)
+
+    async def main() -> tuple[object, str]:
+        first = asyncio.ensure_future(group.submit_async("first"))
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(group.submit_async("second"))
+        await asyncio.sleep(0.05)
+        release.set()
+        try:
+            await first
+            outcome: object = "no error"
+        except RuntimeError as err:
+            outcome = err
+        return outcome, await asyncio.wait_for(second, 5)
+
+    outcome, second = asyncio.run(main())
+    assert isinstance(outcome, RuntimeError)  # the interrupted batch ended without an outcome
+    assert second == "SECOND"  # and the queue went on

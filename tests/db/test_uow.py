@@ -106,3 +106,19 @@ def test_connection_is_only_usable_inside_the_block(db: Database) -> None:
         assert uow.now() == db.clock.now()
     with pytest.raises(RuntimeError, match="outside"):
         _ = uow.conn
+
+
+def test_pg_a_unit_of_work_that_need_not_be_durable_does_not_wait_for_the_disk(
+    db: Database,
+) -> None:
+    """Bookkeeping that may be lost and redone (settling events nobody listens to) commits
+    with synchronous_commit off; everything else keeps waiting for the WAL flush."""
+    if db.dialect != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    with db.uow() as uow:
+        assert uow.conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    with db.uow(durable=False) as uow:
+        assert uow.conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        uow.commit()
+    with db.uow() as uow:  # SET LOCAL: the pooled connection does not keep it
+        assert uow.conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

@@ -98,8 +98,8 @@ def route(request: pytest.FixtureRequest, wide: Database, db_url: str) -> Iterat
             return f"error: {type(err).__name__}: {err}"
 
     yield at_a_desk
-    assert sum(desk_for(w).reserving.jobs for w in workers) > sum(
-        desk_for(w).reserving.batches for w in workers
+    assert sum(desk_for(w).calls.jobs for w in workers) > sum(
+        desk_for(w).calls.batches for w in workers
     ), "no desk ever grouped two calls: the desk route did not test group commit"
     for worker in workers:
         worker.dispose()

@@ -281,3 +281,95 @@ def test_a_busy_database_fails_the_whole_group_at_once(
     assert all(isinstance(a, DatabaseBusy) and a.retry_after == 2 for a in answers)
     assert available(inv, "SKU-1") == 4
     assert_books_balance(inv)
+
+
+def test_reserves_and_commits_waiting_together_share_one_transaction(
+    inv: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout's two calls queue at the same desk: reserves and commits that wait together
+    run in one transaction (one COMMIT), reserves first, each answered on its own."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    desk = desk_for(inv)
+    held = [desk.reserve(ReserveCall([("SKU-1", "DC-01", 1)], "soft", TTL)) for _ in range(2)]
+    real = holds.reserve_many
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow_first(uow: UnitOfWork, requests: Any) -> Any:
+        calls.append(len(requests))
+        if len(calls) == 1:
+            release.wait(5)
+        return real(uow, requests)
+
+    monkeypatch.setattr(holds, "reserve_many", slow_first)
+    commits: list[object] = []
+
+    def committed(conn: object) -> None:
+        commits.append(conn)
+
+    event.listen(inv.engine, "commit", committed)
+    try:
+        with ThreadPoolExecutor(5) as pool:
+            first = pool.submit(desk.reserve, ReserveCall([("SKU-2", "DC-01", 1)], "soft", TTL))
+            time.sleep(0.05)
+            waiting = [
+                pool.submit(desk.commit, CommitCall(held[0].id)),
+                pool.submit(desk.reserve, ReserveCall([("SKU-1", "DC-01", 9)], "soft", TTL)),
+                pool.submit(desk.commit, CommitCall(held[1].id)),
+                pool.submit(desk.reserve, ReserveCall([("SKU-1", "DC-01", 2)], "soft", TTL)),
+            ]
+            time.sleep(0.1)
+            release.set()
+            assert first.result(5).status == "active"
+            answers: list[object] = []
+            for future in waiting:
+                try:
+                    answers.append(future.result(5))
+                except InsufficientStock as err:
+                    answers.append(err)
+    finally:
+        event.remove(inv.engine, "commit", committed)
+    assert len(commits) == 2  # the lone first call, then all four waiting calls together
+    assert calls == [1, 2]
+    assert [getattr(a, "kind", None) for a in answers] == ["order", None, "order", "soft"]
+    assert isinstance(answers[1], InsufficientStock)  # 9 asked, 3 free
+    assert available(inv, "SKU-1") == 1 and available(inv, "SKU-2") == 1
+    assert_books_balance(inv)
+
+
+def test_a_group_on_one_balance_takes_its_total_at_once_or_is_weighed_in_order(
+    inv: Database,
+) -> None:
+    """A hot SKU's group: when stock covers everyone, one conditional UPDATE for the total;
+    when it does not, that statement changes nothing and the calls are weighed first come,
+    first served — the same answers as one call after another."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split(None, 1)[0])
+
+    from sqlalchemy import event
+
+    def group(*quantities: int) -> list[Any]:
+        with inv.uow() as uow:
+            asks = [request(uow, [("SKU-1", "DC-01", q)]) for q in quantities]
+            statements.clear()
+            event.listen(inv.engine, "before_cursor_execute", seen)
+            try:
+                outcomes = holds.reserve_many(uow, asks)
+            finally:
+                event.remove(inv.engine, "before_cursor_execute", seen)
+            uow.commit()
+        return [q.lines[0].quantity if hasattr(q, "lines") else "short" for q in outcomes]
+
+    assert group(2, 1) == [2, 1]  # 5 free: everyone fits
+    fits_reads = statements.count("SELECT")
+    assert group(1, 3, 1) == [1, "short", 1]  # 2 free: the 3 cannot have them
+    assert statements.count("SELECT") == fits_reads + 1  # the locking read of the weighing
+    assert available(inv, "SKU-1") == 0
+    assert_books_balance(inv)

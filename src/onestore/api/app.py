@@ -13,13 +13,16 @@ from pathlib import Path
 import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 
 from onestore import __version__
 from onestore.api import problems, system
+from onestore.auth.token_cache import PrincipalCache
 from onestore.db.database import Database
 from onestore.events.bus import InProcessBus
 from onestore.web.errors import error_page
 
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
@@ -47,15 +50,20 @@ def create_app(db: Database | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # FastAPI's native OpenTelemetry asks the global providers on every request whether
+        # anyone listens (a tenth of a checkout's event-loop time); onestore's metrics are
+        # Prometheus (/metrics), and tracing is switched on by ONESTORE_OPENTELEMETRY.
+        telemetry=None if db.settings.opentelemetry else _NO_TELEMETRY,
     )
     app.state.db = db
+    app.state.principals = PrincipalCache(db.settings.auth_cache_seconds, db.clock.now)
     if bus is not None:
         app.state.bus = bus
     problems.install(app, error_page)
     system.install_metrics(app)
     system.install_openapi(app)
-    app.include_router(system.router)
     _include_contexts(app)
+    app.include_router(system.router)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
     )
@@ -74,10 +82,12 @@ def _include_contexts(app: FastAPI) -> None:
     from onestore.inventory.transfers_api import router as transfers_router
     from onestore.web.routes import router as web_router
 
+    # FastAPI tries the routers in this order, route by route, on every request: the
+    # checkout's stock routes (the busiest by far) go first.
+    app.include_router(inventory_router)
     app.include_router(auth_router)
     app.include_router(staff_router)
     app.include_router(catalog_router)
-    app.include_router(inventory_router)
     app.include_router(buffers_router)
     app.include_router(counts_router)
     app.include_router(transfers_router)

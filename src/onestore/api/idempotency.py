@@ -6,12 +6,14 @@ See ``onestore.db.idempotency`` for the rules. A replayed response carries
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from onestore.api.problems import PROBLEM_JSON, dumps, error_body
 from onestore.auth.model import Principal
@@ -144,26 +146,23 @@ def _in_one_transaction(
 Finish = Callable[[UnitOfWork, Any], None]
 
 
-class _KeyTaken(Exception):
-    """The key already had a row when the batch tried to store it: the claim must decide."""
-
-
-def run_grouped(
+async def run_grouped(
     request: Request,
     db: Database,
     principal: Principal,
     payload: Any,
-    submit: Callable[[Finish], Any],
-    render: Callable[[Any], Any],
+    submit: Callable[[Finish], Awaitable[Any]],
+    render: Callable[[Any], Any],  # the outcome's JSON-ready body
     *,
     status: int = 200,
 ) -> Response:
     """:func:`run_idempotent` for work done by a group-commit desk (many requests per
-    transaction). ``submit(finish)`` hands the work to the desk, which calls ``finish(uow,
-    outcome)`` in the batch's own transaction once the outcome — a result (``render`` makes its
-    JSON body) or the request's :class:`OnestoreError` — is known: the key is stored with the
-    change, as with ``one_transaction``. If the key already has a row, nothing of this attempt
-    commits and the usual claim decides (replay, 422, 409, or run with the claim)."""
+    transaction), from the event loop. ``submit(finish)`` hands the work to the desk, which
+    calls ``finish(uow, outcome)`` in the batch's own transaction once the outcome — a result
+    (``render`` makes its JSON body) or the request's :class:`OnestoreError` — is known: the key
+    is stored with the change, as with ``one_transaction``. If the key already has a row,
+    nothing of this attempt commits and the usual claim decides (replay, 422, 409, or run with
+    the claim, whose database calls go to a worker thread)."""
     key, scope, digest = _identify(request, principal, payload)
     idempotency.validate_key(key)
     answer: dict[str, str] = {}
@@ -171,20 +170,19 @@ def run_grouped(
     def text_of(outcome: Any) -> tuple[int, str]:
         if isinstance(outcome, OnestoreError):
             return outcome.status, dumps(error_body(outcome, request.url.path))
-        return status, dumps(jsonable_encoder(render(outcome)))
+        return status, dumps(render(outcome))  # render's answer is JSON-ready
 
     def record(uow: UnitOfWork, outcome: Any) -> None:
         code, text = text_of(outcome)
-        if not idempotency.record(uow, scope, key, digest, code, text):
-            raise _KeyTaken(key)
+        idempotency.record_at_commit(uow, scope, key, digest, code, text)
         answer["text"] = text
 
     try:
-        submit(record)
+        await submit(record)
         return Response(answer["text"], status_code=status, media_type="application/json")
-    except _KeyTaken:
+    except idempotency.KeyTaken:
         pass
-    claimed = idempotency.claim(db, scope, key, digest)
+    claimed = await run_in_threadpool(idempotency.claim, db, scope, key, digest)
     if isinstance(claimed, idempotency.StoredResponse):
         return _replay(claimed)
 
@@ -195,12 +193,16 @@ def run_grouped(
         answer["text"] = text
 
     try:
-        submit(complete)
+        await submit(complete)
     except OnestoreError as err:
         if err.status >= 500:
-            idempotency.release(db, claimed)
+            await run_in_threadpool(idempotency.release, db, claimed)
+        raise
+    except asyncio.CancelledError:
+        # The call stays queued at the desk and stores its answer when it runs (a desk never
+        # takes a job back); a retry meanwhile gets 409 in flight, then the stored answer.
         raise
     except BaseException:
-        idempotency.release(db, claimed)
+        await run_in_threadpool(idempotency.release, db, claimed)
         raise
     return Response(answer["text"], status_code=status, media_type="application/json")

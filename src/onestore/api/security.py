@@ -12,13 +12,15 @@ the ``onestore_session`` cookie (back-office pages).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from onestore.auth import service as auth_service
 from onestore.auth.model import Permission, Principal, permitted
+from onestore.auth.token_cache import PrincipalCache
 from onestore.db.database import Database
 from onestore.kernel.errors import NotAuthenticated, PermissionDenied
 
@@ -32,21 +34,48 @@ def get_db(request: Request) -> Database:
     return db
 
 
-def _resolve(request: Request) -> Principal | None:
+def principals(request: Request) -> PrincipalCache:
+    """This worker's memory of bearer tokens (:mod:`onestore.auth.token_cache`)."""
+    cache: PrincipalCache = request.app.state.principals
+    return cache
+
+
+def _bearer(header: str) -> str:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("use 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def _remembered(request: Request) -> Principal | None:
+    """The caller, if known without the database: resolved earlier in this request, or a
+    bearer token this worker looked up a moment ago."""
     if hasattr(request.state, "principal"):
         principal: Principal | None = request.state.principal
         return principal
+    header = request.headers.get("authorization", "")
+    if header:
+        principal = principals(request).get(_bearer(header))
+        if principal is not None:
+            request.state.principal = principal
+            return principal
+    return None
+
+
+def _resolve(request: Request) -> Principal | None:
+    if (known := _remembered(request)) is not None or hasattr(request.state, "principal"):
+        return known
     db = get_db(request)
     principal = None
     header = request.headers.get("authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise NotAuthenticated("use 'Authorization: Bearer <token>'")
+        token = _bearer(header)
         with db.uow(readonly=True) as uow:
-            principal = auth_service.principal_for_token(uow, token.strip())
-        if principal is None:
+            found = auth_service.token_principal(uow, token)
+        if found is None:
             raise NotAuthenticated("token is unknown, expired or revoked")
+        principal, expires_at = found
+        principals(request).put(token, principal, expires_at)
     elif (cookie := request.cookies.get(SESSION_COOKIE)) and not request.url.path.startswith(
         API_PREFIX
     ):
@@ -55,6 +84,14 @@ def _resolve(request: Request) -> Principal | None:
         principal = _resolve_session(request, db, cookie)
     request.state.principal = principal
     return principal
+
+
+async def _resolve_async(request: Request) -> Principal | None:
+    """:func:`_resolve` from the event loop: a remembered caller costs no thread hop; the
+    database look-up (and a page session's touch) runs on a worker thread."""
+    if (known := _remembered(request)) is not None:
+        return known
+    return await run_in_threadpool(_resolve, request)
 
 
 def _resolve_session(request: Request, db: Database, cookie: str) -> Principal | None:
@@ -75,22 +112,18 @@ def _resolve_session(request: Request, db: Database, cookie: str) -> Principal |
     return principal
 
 
-def current_principal(request: Request) -> Principal:
-    principal = _resolve(request)
-    if principal is None:
-        raise NotAuthenticated("sign in or send a bearer token")
-    return principal
-
-
 def optional_principal(request: Request) -> Principal | None:
     return _resolve(request)
 
 
-def require(permission: Permission) -> Callable[[Request], Principal]:
-    """Dependency: the caller must hold ``permission``; returns the principal."""
+def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]:
+    """Dependency: the caller must hold ``permission``; returns the principal. Async, so that
+    a caller this worker already knows is checked on the event loop without a thread."""
 
-    def dependency(request: Request) -> Principal:
-        principal = current_principal(request)
+    async def dependency(request: Request) -> Principal:
+        principal = await _resolve_async(request)
+        if principal is None:
+            raise NotAuthenticated("sign in or send a bearer token")
         if not permitted(principal, permission):
             raise PermissionDenied(f"requires permission {permission.value}")
         return principal
@@ -100,15 +133,18 @@ def require(permission: Permission) -> Callable[[Request], Principal]:
     return dependency
 
 
-def authenticated(request: Request) -> Principal:
+async def authenticated(request: Request) -> Principal:
     """Dependency for routes any signed-in caller may use (e.g. "who am I")."""
-    return current_principal(request)
+    principal = await _resolve_async(request)
+    if principal is None:
+        raise NotAuthenticated("sign in or send a bearer token")
+    return principal
 
 
 authenticated.permission = "authenticated"  # type: ignore[attr-defined]
 
 
-def public(request: Request) -> None:
+async def public(request: Request) -> None:
     """Dependency that declares a route open to anyone (health, login, docs)."""
 
 

@@ -67,8 +67,11 @@ def _check_tree(value: Any) -> None:
 
 def check_url(request: Request) -> None:
     """Refuse NUL characters in the path or the query string, naming the parameter."""
-    if "\x00" in request.url.path:
+    if "\x00" in request.scope["path"]:
         raise ValidationFailed.on("path", NUL_REASON)
+    raw: bytes = request.scope.get("query_string", b"")
+    if b"%00" not in raw and b"\x00" not in raw:
+        return  # nothing to decode and look through (the usual case: every request asks)
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
             raise ValidationFailed.on(f"query.{name.replace(chr(0), '')}", NUL_REASON)

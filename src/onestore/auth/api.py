@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
-from onestore.api.security import authenticated, get_db, public, require
+from onestore.api.security import authenticated, get_db, principals, public, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth import service
 from onestore.auth.model import (
@@ -85,6 +85,7 @@ def revoke_token(token_id: str, request: Request) -> Response:
     with db.uow() as uow:
         service.revoke_token(uow, principal, token_id)
         uow.commit()
+    principals(request).forget_all()  # no request through this worker may use it any more
     return Response(status_code=204)
 
 

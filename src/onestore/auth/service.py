@@ -407,6 +407,13 @@ API request asks it (three queries before: a fifth of a reserve's server time)."
 
 
 def principal_for_token(uow: UnitOfWork, token: str) -> Principal | None:
+    found = token_principal(uow, token)
+    return None if found is None else found[0]
+
+
+def token_principal(uow: UnitOfWork, token: str) -> tuple[Principal, datetime | None] | None:
+    """The token's principal and the token's expiry (None: it does not expire), or None if
+    the token is unknown, revoked, expired or its user or account is inactive."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     rows = list(uow.conn.execute(_TOKEN_PRINCIPAL, {"digest": _digest(token)}))
@@ -415,16 +422,18 @@ def principal_for_token(uow: UnitOfWork, token: str) -> Principal | None:
     row = rows[0]
     if row.revoked_at is not None:
         return None
-    if row.expires_at is not None and as_utc(row.expires_at) <= uow.now():
+    expires_at = None if row.expires_at is None else as_utc(row.expires_at)
+    if expires_at is not None and expires_at <= uow.now():
         return None
     if row.principal_kind == _STAFF:
         if not row.staff_active:  # None: the user is gone
             return None
         grants = tuple(Grant(Role(r.role), r.location_id) for r in rows if r.role is not None)
-        return Principal(PrincipalKind.STAFF, row.principal_id, row.display_name, grants)
+        staff = Principal(PrincipalKind.STAFF, row.principal_id, row.display_name, grants)
+        return staff, expires_at
     if not row.customer_active:
         return None
-    return Principal(PrincipalKind.CUSTOMER, row.principal_id, row.email)
+    return Principal(PrincipalKind.CUSTOMER, row.principal_id, row.email), expires_at
 
 
 # -- page sessions -----------------------------------------------------------------------------

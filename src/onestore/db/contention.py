@@ -2,7 +2,9 @@
 
 PostgreSQL reports a ``lock_timeout`` as SQLSTATE 55P03, a ``statement_timeout`` as 57014, a
 deadlock as 40P01 and a serialization failure as 40001; SQLite says "database is locked" when
-``busy_timeout`` runs out. All of them leave the transaction rolled back and are safe to retry.
+``busy_timeout`` runs out. A connection lost mid-request (a database restart) is the same kind
+of trouble: SQLAlchemy has already dropped the pool's connections, and a retry gets a new one.
+All of them leave the transaction rolled back and are safe to retry.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ def as_busy(exc: BaseException) -> DatabaseBusy | None:
     """The :class:`DatabaseBusy` this error means, or None if it is something else."""
     if not isinstance(exc, DBAPIError):
         return None
+    if exc.connection_invalidated:
+        return DatabaseBusy("database connection lost; retry shortly")
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in RETRYABLE_SQLSTATES:
         return DatabaseBusy(f"database busy ({RETRYABLE_SQLSTATES[sqlstate]}); retry shortly")

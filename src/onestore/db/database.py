@@ -38,11 +38,15 @@ class Database:
         """Register what runs after a transaction that emitted events commits (in-process bus)."""
         self._on_events_committed = hook
 
-    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+    def uow(self, *, readonly: bool = False, durable: bool = True) -> UnitOfWork:
+        """A unit of work. ``durable=False`` is only for bookkeeping that may be lost in a
+        crash and redone (marking events nobody here listens to as delivered): its commit does
+        not wait for the disk, so it does not queue with the sales that must."""
         return UnitOfWork(
             self.engine,
             self.clock,
             readonly=readonly,
+            durable=durable,
             on_events_committed=self._on_events_committed,
         )
 

@@ -27,13 +27,17 @@ Keys are kept at least 24 h (``purge`` removes older ones; a reused key then run
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from onestore.db.database import Database
@@ -182,6 +186,68 @@ def record(uow: UnitOfWork, scope: str, key: str, digest: str, status: int, body
     except IntegrityError:
         return False
     return True
+
+
+class KeyTaken(Exception):
+    """:func:`record_at_commit`: a key already had a row, so the transaction did not commit;
+    the request behind it must fall back to :func:`claim`."""
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__(f"{len(keys)} idempotency key(s) already stored")
+        self.keys = keys
+
+
+def record_at_commit(
+    uow: UnitOfWork, scope: str, key: str, digest: str, status: int, body: str
+) -> None:
+    """:func:`record` for units of work that serve many requests at once (the reservation
+    desk's batches): every key recorded this way is written in one statement just before the
+    commit (``ON CONFLICT DO NOTHING``), instead of one round trip per request. If any key
+    already had a row, :class:`KeyTaken` is raised there and nothing commits — the caller runs
+    its requests again apart, so the request that owns the key learns it alone."""
+    validate_key(key)
+    pending = _pending.get(uow)
+    if pending is None:
+        pending = _pending[uow] = []
+        uow.before_commit(lambda: _insert_recorded(uow, _pending.pop(uow, [])))
+    now = uow.now()
+    pending.append(
+        {
+            "scope": scope,
+            "key": key,
+            "request_hash": digest,
+            "state": COMPLETED,
+            "claim_token": secrets.token_hex(16),
+            "created_at": now,
+            "locked_until": now,
+            "response_status": status,
+            "response_body": body,
+            "completed_at": now,
+        }
+    )
+
+
+_pending: weakref.WeakKeyDictionary[UnitOfWork, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def _insert_recorded(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    insert: Any = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(idempotency_keys)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(idempotency_keys.c.scope, idempotency_keys.c.key)
+    )
+    rows = sorted(rows, key=lambda r: (r["scope"], r["key"]))  # one lock order for every batch
+    ids = [(r["scope"], r["key"]) for r in rows]
+    twice = [a for a, b in itertools.pairwise(ids) if a == b]
+    if twice:  # one key sent twice at once: only running them apart says which one holds it
+        raise KeyTaken(twice)
+    written = {(r.scope, r.key) for r in uow.conn.execute(statement, rows)}
+    taken = [(r["scope"], r["key"]) for r in rows if (r["scope"], r["key"]) not in written]
+    if taken:
+        raise KeyTaken(taken)
 
 
 def complete(uow: UnitOfWork, claimed: Claim, status: int, body: str) -> bool:

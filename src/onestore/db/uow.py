@@ -31,17 +31,20 @@ class UnitOfWork:
         clock: Clock,
         *,
         readonly: bool = False,
+        durable: bool = True,
         on_events_committed: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
         self.clock = clock
         self._readonly = readonly
+        self._durable = durable
         self._on_events_committed = on_events_committed
         self._conn: Connection | None = None
         self._committed = False
         self._emitted = 0
         self._pending: list[dict[str, object]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[], None]] = []
 
     @property
     def conn(self) -> Connection:
@@ -64,6 +67,10 @@ class UnitOfWork:
         conn = self._engine.connect().execution_options(**options)
         conn.begin()
         self._conn = conn
+        if not self._durable and not self._readonly and self._engine.dialect.name == "postgresql":
+            # COMMIT returns without waiting for the WAL flush: a crash may lose this
+            # transaction, never corrupt anything (PostgreSQL's synchronous_commit=off).
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         return self
 
     def __exit__(
@@ -106,6 +113,12 @@ class UnitOfWork:
     def after_commit(self, hook: Callable[[], None]) -> None:
         self._after_commit.append(hook)
 
+    def before_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` inside the transaction just before it commits (after the events are
+        written): for writes gathered from many callers into one statement. A hook that raises
+        stops the commit; the unit of work then rolls back as for any error."""
+        self._before_commit.append(hook)
+
     def flush_events(self) -> None:
         """Write the events emitted so far to the outbox (``commit`` does it by itself)."""
         if self._pending:
@@ -114,6 +127,9 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.flush_events()
+        hooks, self._before_commit = self._before_commit, []
+        for hook in hooks:
+            hook()
         self.conn.commit()
         self._committed = True
 

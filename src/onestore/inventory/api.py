@@ -137,7 +137,7 @@ def post_goods_receipt(
 @router.post(
     "/reservations", status_code=201, response_model=ReservationView, openapi_extra=IDEMPOTENCY_KEY
 )
-def post_reservation(
+async def post_reservation(
     body: ReservationIn,
     request: Request,
     principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
@@ -148,8 +148,8 @@ def post_reservation(
     ttl = None if body.ttl_seconds is None else timedelta(seconds=body.ttl_seconds)
     desk = desk_for(get_db(request))
 
-    def submit(finish: Finish) -> ReservationView:
-        return desk.reserve(
+    async def submit(finish: Finish) -> ReservationView:
+        return await desk.reserve_async(
             ReserveCall(
                 [(line.sku, line.location, line.quantity) for line in body.lines],
                 kind=body.kind,
@@ -162,7 +162,8 @@ def post_reservation(
             )
         )
 
-    return at_the_desk(request, principal, body.model_dump(mode="json"), submit, status=201)
+    payload = body.model_dump(mode="json")
+    return await at_the_desk(request, principal, payload, submit, status=201)
 
 
 @router.get("/reservations/{reservation_id}", response_model=ReservationView)
@@ -225,7 +226,7 @@ def release_reservation(
     response_model=ReservationView,
     openapi_extra=IDEMPOTENCY_KEY,
 )
-def commit_reservation(
+async def commit_reservation(
     reservation_id: str,
     request: Request,
     principal: Principal = Depends(require(Permission.INVENTORY_RESERVE)),
@@ -233,11 +234,13 @@ def commit_reservation(
     """The order is placed: the soft hold becomes an order hold on the same units (it stops
     expiring and waits for fulfilment or cancel)."""
     desk = desk_for(get_db(request))
-    return at_the_desk(
+    return await at_the_desk(
         request,
         principal,
         {"id": reservation_id},
-        lambda finish: desk.commit(CommitCall(reservation_id, _owner(principal), finish=finish)),
+        lambda finish: desk.commit_async(
+            CommitCall(reservation_id, _owner(principal), finish=finish)
+        ),
     )
 
 

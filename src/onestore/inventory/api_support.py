@@ -3,7 +3,7 @@ idempotent-write wrapper. One place, so a stock route cannot forget either rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request, Response
@@ -58,14 +58,16 @@ def idempotent(
     )
 
 
-def at_the_desk(
+async def at_the_desk(
     request: Request,
     principal: Principal,
     payload: Any,
-    submit: Callable[[Finish], Any],
+    submit: Callable[[Finish], Awaitable[Any]],
     *,
     status: int = 200,
 ) -> Response:
-    """Like :func:`idempotent`, for calls the reservation desk runs many per transaction:
-    ``submit(finish)`` hands the call (with ``finish``, which stores the key) to the desk."""
-    return run_grouped(request, get_db(request), principal, payload, submit, to_json, status=status)
+    """Like :func:`idempotent`, for calls the reservation desk runs many per transaction, from
+    the event loop: ``submit(finish)`` hands the call (with ``finish``, which stores the key)
+    to the desk and waits for its outcome."""
+    db = get_db(request)
+    return await run_grouped(request, db, principal, payload, submit, to_json, status=status)

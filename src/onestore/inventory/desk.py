@@ -8,10 +8,14 @@ leader/follower, no timer): whatever arrived while the previous batch ran goes i
 one transaction, a fixed handful of statements (:mod:`.holds` does the set-wise work), each
 call still all-or-nothing and answered on its own. A lone call runs at once as a batch of one.
 
+Reserves and commits wait in one queue: a checkout's two calls share batches, and a batch runs
+its reserves, then its commits, in one transaction (one ``COMMIT`` and its WAL flush for both).
+
 A call may bring a ``finish`` hook that runs in the batch's transaction once its outcome is
-known — the API stores its idempotent answer there, so the key and the stock change commit
-together. If a hook raises (its key was taken meanwhile, say), nothing of the batch commits and
-the batch runs again in halves until that call runs alone, where the error is its own. A reserve
+known — the API stores its idempotent answer there (all the batch's keys in one statement at
+commit), so the key and the stock change commit together. If a hook or that statement raises
+(a key was taken meanwhile, say), nothing of the batch commits and the batch runs again in
+halves until the call to blame runs alone, where the error is its own. A reserve
 without a client id gets its id here, before any attempt: if a commit's outcome is lost with the
 connection and the call is run again, the retry finds its own row ("already exists") instead of
 holding the stock twice.
@@ -27,7 +31,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from onestore.db.contention import as_busy
 from onestore.db.database import Database
@@ -69,65 +73,62 @@ class CommitCall:
     finish: Finish | None = None
 
 
+DeskCall = ReserveCall | CommitCall
+
+
 class ReservationDesk:
     def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
         self._db = db
-        self.reserving: GroupCommit[ReserveCall, ReservationView] = GroupCommit(
-            self._reserve_batch, max_batch=max_batch, shared=_busy
+        self.calls: GroupCommit[DeskCall, ReservationView] = GroupCommit(
+            self._batch, max_batch=max_batch, shared=_busy
         )
-        self.committing: GroupCommit[CommitCall, ReservationView] = GroupCommit(
-            self._commit_batch, max_batch=max_batch, shared=_busy
-        )
+        """One queue for reserves and commits: a checkout's two calls share the same
+        batches, so one transaction (one ``COMMIT`` and its WAL flush) serves both kinds."""
 
     def reserve(self, call: ReserveCall) -> ReservationView:
         """Hold every line or none; raises the call's own error (409 insufficient stock…)."""
-        if call.reservation_id is None:
-            call = replace(call, reservation_id=new_id())
-        return self.reserving.submit(call)
+        return self.calls.submit(_with_id(call))
+
+    async def reserve_async(self, call: ReserveCall) -> ReservationView:
+        """:meth:`reserve` from an event loop (the API): waits without a thread of its own."""
+        return await self.calls.submit_async(_with_id(call))
 
     def commit(self, call: CommitCall) -> ReservationView:
         """The order is placed: the call's soft hold becomes an order hold."""
-        return self.committing.submit(call)
+        return self.calls.submit(call)
+
+    async def commit_async(self, call: CommitCall) -> ReservationView:
+        return await self.calls.submit_async(call)
 
     # -- one batch, one transaction ---------------------------------------------------------------
-    def _reserve_batch(self, calls: Sequence[ReserveCall]) -> list[Outcome]:
+    def _batch(self, calls: Sequence[DeskCall]) -> list[Outcome]:
+        """The batch's reserves, then its commits (a commit names a reservation that an earlier
+        batch made: the client had its id), in one transaction. Every batch takes its locks in
+        that order — balances, then reservation rows — so two workers' batches cannot
+        deadlock."""
+        reserves = [i for i, c in enumerate(calls) if isinstance(c, ReserveCall)]
+        commits = [i for i, c in enumerate(calls) if isinstance(c, CommitCall)]
+
         def work(uow: UnitOfWork) -> list[Outcome]:
             outcomes: list[Outcome | None] = [None] * len(calls)
-            requests: list[HoldRequest] = []
-            placed: list[int] = []
-            resolved = reservations.line_requests_many(uow, [c.lines for c in calls])
-            for i, (call, lines) in enumerate(zip(calls, resolved, strict=True)):
-                if isinstance(lines, OnestoreError):
-                    outcomes[i] = lines
-                    continue
-                placed.append(i)
-                requests.append(
-                    HoldRequest(
-                        lines,
-                        call.kind,
-                        call.ttl,
-                        call.reservation_id,
-                        call.channel,
-                        call.reference,
-                        call.owner,
-                    )
-                )
-            for i, outcome in zip(placed, holds.reserve_many(uow, requests), strict=True):
-                outcomes[i] = outcome
+            if reserves:
+                made = _reserve([cast(ReserveCall, calls[i]) for i in reserves], uow)
+                for i, outcome in zip(reserves, made, strict=True):
+                    outcomes[i] = outcome
+            if commits:
+                requests = [
+                    CommitRequest(c.reservation_id, c.owner, c.channel)
+                    for c in (cast(CommitCall, calls[i]) for i in commits)
+                ]
+                for i, outcome in zip(commits, holds.commit_many(uow, requests), strict=True):
+                    outcomes[i] = outcome
             return [o for o in outcomes if o is not None]
-
-        return self._in_one_transaction(calls, work)
-
-    def _commit_batch(self, calls: Sequence[CommitCall]) -> list[Outcome]:
-        def work(uow: UnitOfWork) -> list[Outcome]:
-            requests = [CommitRequest(c.reservation_id, c.owner, c.channel) for c in calls]
-            return holds.commit_many(uow, requests)
 
         return self._in_one_transaction(calls, work)
 
     def _in_one_transaction(
         self,
-        calls: Sequence[ReserveCall | CommitCall],
+        calls: Sequence[DeskCall],
         work: Callable[[UnitOfWork], list[Outcome]],
     ) -> list[Outcome]:
         """Run ``work`` and every call's ``finish`` in one transaction and commit. Raising
@@ -147,6 +148,38 @@ class ReservationDesk:
                 raise
         assert outcomes is not None
         return outcomes
+
+
+def _reserve(calls: Sequence[ReserveCall], uow: UnitOfWork) -> list[Outcome]:
+    """Each reserve call's outcome: resolve every call's lines in one query (a call naming an
+    unknown SKU or location gets its 422), then hold the rest together."""
+    outcomes: list[Outcome | None] = [None] * len(calls)
+    requests: list[HoldRequest] = []
+    placed: list[int] = []
+    resolved = reservations.line_requests_many(uow, [c.lines for c in calls])
+    for i, (call, lines) in enumerate(zip(calls, resolved, strict=True)):
+        if isinstance(lines, OnestoreError):
+            outcomes[i] = lines
+            continue
+        placed.append(i)
+        requests.append(
+            HoldRequest(
+                lines,
+                call.kind,
+                call.ttl,
+                call.reservation_id,
+                call.channel,
+                call.reference,
+                call.owner,
+            )
+        )
+    for i, outcome in zip(placed, holds.reserve_many(uow, requests), strict=True):
+        outcomes[i] = outcome
+    return [o for o in outcomes if o is not None]
+
+
+def _with_id(call: ReserveCall) -> ReserveCall:
+    return call if call.reservation_id is not None else replace(call, reservation_id=new_id())
 
 
 def _busy(error: Exception) -> DatabaseBusy | None:

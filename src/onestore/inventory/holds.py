@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -229,9 +229,32 @@ def _hold_all(
     uow: UnitOfWork, pending: list[_Pending], freed: dict[Key, int]
 ) -> dict[int, InsufficientStock]:
     """Hold every request's lines or none of them; returns the requests that did not fit."""
-    if len(pending) == 1 and not reservations._NAIVE:
+    if reservations._NAIVE:
+        return _hold_in_order(uow, pending, freed, lock=False)
+    if len(pending) == 1:
         return _hold_one(uow, pending[0], freed)
-    return _hold_in_order(uow, pending, freed, lock=not reservations._NAIVE)
+    if _hold_total_at_one_balance(uow, pending, freed):
+        return {}
+    return _hold_in_order(uow, pending, freed, lock=True)
+
+
+def _hold_total_at_one_balance(
+    uow: UnitOfWork, pending: list[_Pending], freed: dict[Key, int]
+) -> bool:
+    """A group that all wants the same balance (a hot SKU's checkouts): one conditional
+    ``UPDATE`` for the group's total. If stock covers everyone, that is what weighing them one
+    by one would decide, without the locking read; if not, the statement changed nothing and
+    the caller weighs them in order."""
+    keys = {line.key for p in pending for line in p.wanted}
+    if len(keys) != 1 or not set(freed) <= keys:
+        return False
+    (key,) = keys
+    total = sum(line.quantity for p in pending for line in p.wanted)
+    after = balances.hold(uow, key, total, freed.get(key, 0))
+    if after is None:
+        return False
+    _announce(uow, {key: after})
+    return True
 
 
 def _hold_one(uow: UnitOfWork, p: _Pending, freed: dict[Key, int]) -> dict[int, InsufficientStock]:
@@ -343,13 +366,6 @@ def _check_channel(
 
 
 # -- commit, many at once -------------------------------------------------------------------------
-_FIND_MANY = (
-    select(reservation_table)
-    .where(reservation_table.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(reservation_table.c.id)
-    .with_for_update()
-)
-"""Locks the rows in id order (the global lock order; the sweeper flips in id order too)."""
 _COMMIT_MANY = (
     update(reservation_table)
     .where(
@@ -371,12 +387,13 @@ def commit_many(uow: UnitOfWork, requests: Sequence[CommitRequest]) -> list[Outc
     """Commit each soft reservation to an order hold: two statements for the whole batch."""
     now = uow.now()
     outcomes: list[Outcome | None] = [None] * len(requests)
-    ids = sorted({r.reservation_id for r in requests if is_id(r.reservation_id)})
-    rows = {row.id: row for row in uow.conn.execute(_FIND_MANY, {"ids": ids})} if ids else {}
+    ids = [r.reservation_id for r in requests if is_id(r.reservation_id)]
+    # Locked in id order (the global lock order; the sweeper flips in id order too).
+    found = refs.locked_reservations_with_lines(uow, ids)
     chosen: dict[str, int] = {}
     for i, request in enumerate(requests):
         try:
-            row = rows.get(request.reservation_id)
+            row = found[request.reservation_id][0] if request.reservation_id in found else None
             if row is None or not reservations.visible(row, request.owner, request.channel):
                 raise NotFound(f"no reservation {request.reservation_id!r}")
             reservations.not_a_document_hold(row)
@@ -394,13 +411,11 @@ def commit_many(uow: UnitOfWork, requests: Sequence[CommitRequest]) -> list[Outc
             row.id: row
             for row in uow.conn.execute(_COMMIT_MANY, {"ids": sorted(chosen), "now": now})
         }
-        lines: dict[str, list[Any]] = defaultdict(list)
-        for line in refs.reservation_lines_with_codes(uow, sorted(done)):
-            lines[line.reservation_id].append(line)
         for rid, i in chosen.items():
             row = done.get(rid)
             if row is None:  # the row is ours (FOR UPDATE above), so this cannot happen
                 raise RuntimeError(f"reservation {rid} changed under its lock")
-            reservations.emit(uow, "inventory.reservation_committed", rid, lines[rid])
-            outcomes[i] = reservations.view_of(uow, row._mapping, lines[rid])
+            lines = found[rid][1]
+            reservations.emit(uow, "inventory.reservation_committed", rid, lines)
+            outcomes[i] = reservations.view_of(uow, row._mapping, lines)
     return [o for o in outcomes if o is not None]

@@ -8,6 +8,7 @@ A reference may be the row's id or its code (SKU / location code), as everywhere
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, Table, bindparam, literal, or_, select, union_all
@@ -22,7 +23,7 @@ from onestore.catalog.tables import (
 )
 from onestore.catalog.tables import channel_locations as channel_location_table
 from onestore.db.uow import UnitOfWork
-from onestore.inventory.tables import reservation_lines
+from onestore.inventory.tables import reservation_lines, reservations
 from onestore.kernel.errors import FieldError, ValidationFailed
 
 
@@ -215,6 +216,59 @@ _LINES_WITH_CODES = (
     .where(reservation_lines.c.reservation_id.in_(bindparam("ids", expanding=True)))
     .order_by(reservation_lines.c.reservation_id, reservation_lines.c.line_no)
 )
+
+
+_LOCKED_WITH_LINES = (
+    select(
+        reservations,
+        reservation_lines.c.line_no,
+        reservation_lines.c.variant_id,
+        reservation_lines.c.location_id,
+        reservation_lines.c.quantity.label("line_quantity"),
+        variants.c.sku,
+        locations.c.code.label("location"),
+    )
+    .select_from(
+        reservations.outerjoin(
+            reservation_lines.join(variants, variants.c.id == reservation_lines.c.variant_id).join(
+                locations, locations.c.id == reservation_lines.c.location_id
+            ),
+            reservation_lines.c.reservation_id == reservations.c.id,
+        )
+    )
+    .where(reservations.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(reservations.c.id, reservation_lines.c.line_no)
+    .with_for_update(of=reservations)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CodedLine:
+    """A reservation line as events (ids) and answers (codes) both need it."""
+
+    variant_id: str
+    location_id: str
+    sku: str
+    location: str
+    quantity: int
+
+
+def locked_reservations_with_lines(
+    uow: UnitOfWork, reservation_ids: Sequence[str]
+) -> dict[str, tuple[Any, list[CodedLine]]]:
+    """Reservations by id with their lines (SKU and location codes), the reservation rows
+    locked in id order (``FOR UPDATE OF`` the reservations only — never the catalog's rows):
+    one round trip where a lock and a look-up of the lines took two."""
+    found: dict[str, tuple[Any, list[CodedLine]]] = {}
+    if not reservation_ids:
+        return found
+    for row in uow.conn.execute(_LOCKED_WITH_LINES, {"ids": sorted(set(reservation_ids))}):
+        _, lines = found.setdefault(row.id, (row, []))
+        if row.line_no is not None:
+            lines.append(
+                CodedLine(row.variant_id, row.location_id, row.sku, row.location, row.line_quantity)
+            )
+    return found
 
 
 def skus_by_id(uow: UnitOfWork, ids: Sequence[str]) -> dict[str, str]:

@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, select, tuple_, update
 
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import balances, model, refs
-from onestore.inventory.availability import due_soft_holds
+from onestore.inventory.availability import due_hold_ids
 from onestore.inventory.balances import Key
 from onestore.inventory.model import (
     LineRequest,
@@ -77,19 +77,18 @@ _EXPIRE = (
     .values(status=ReservationStatus.EXPIRED.value, updated_at=bindparam("now"))
     .returning(*reservations.c)
 )
-_DUE = due_soft_holds(bindparam("now"))
 _LAPSED_ON = (
     select(reservation_lines.c.reservation_id)
     .distinct()
-    .join(_DUE, _DUE.c.id == reservation_lines.c.reservation_id)
     .where(
+        reservation_lines.c.reservation_id.in_(bindparam("due", expanding=True)),
         tuple_(reservation_lines.c.variant_id, reservation_lines.c.location_id).in_(
             bindparam("keys", expanding=True)
         ),
     )
 )
 """The lapsed soft holds on some balances: from the due holds to their lines (see
-:func:`availability.due_soft_holds` for why in that order)."""
+:func:`availability.due_hold_ids` for why in that order)."""
 
 
 # -- input ----------------------------------------------------------------------------------------
@@ -305,7 +304,10 @@ def free_lapsed(uow: UnitOfWork, keys: Sequence[Key]) -> dict[Key, int]:
     update those as well."""
     if not keys:
         return {}
-    lapsed = list(uow.conn.execute(_LAPSED_ON, {"now": uow.now(), "keys": list(keys)}).scalars())
+    due = due_hold_ids(uow)
+    if not due:
+        return {}
+    lapsed = list(uow.conn.execute(_LAPSED_ON, {"due": due, "keys": list(keys)}).scalars())
     return _free(uow, lapsed, ReservationStatus.EXPIRED) if lapsed else {}
 
 
