@@ -245,3 +245,35 @@ def test_a_waiting_loop_caller_takes_the_lead_over_when_a_batch_is_interrupted()
     outcome, second = asyncio.run(main())
     assert isinstance(outcome, RuntimeError)  # the interrupted batch ended without an outcome
     assert second == "SECOND"  # and the queue went on
+
+
+def test_a_thread_caller_hands_the_lead_to_a_loop_instead_of_serving_it_indefinitely() -> None:
+    """A thread caller that led a batch returns with its answer when loop callers are next:
+    an executor thread of their loop serves them, not the caller's thread."""
+    release = threading.Event()
+    threads: dict[str, str] = {}
+
+    def runner(jobs: Sequence[str]) -> list[str | BaseException]:
+        for job in jobs:
+            threads[job] = threading.current_thread().name
+        if "thread" in jobs:
+            release.wait(5)
+        return [j.upper() for j in jobs]
+
+    group: GroupCommit[str, str] = GroupCommit(runner)
+
+    async def main() -> tuple[str, list[str]]:
+        loop = asyncio.get_running_loop()
+        caller = threading.Thread(target=lambda: answers.append(group.submit("thread")))
+        answers: list[str] = []
+        caller.start()
+        await asyncio.sleep(0.05)
+        waiting = [asyncio.ensure_future(group.submit_async(f"loop{n}")) for n in range(3)]
+        await asyncio.sleep(0.05)
+        release.set()
+        await loop.run_in_executor(None, caller.join, 5)
+        return answers[0], list(await asyncio.gather(*waiting))
+
+    mine, theirs = asyncio.run(main())
+    assert (mine, theirs) == ("THREAD", ["LOOP0", "LOOP1", "LOOP2"])
+    assert threads["loop0"] != threads["thread"]  # served by the loop's executor

@@ -72,6 +72,10 @@ class _Ticket(Generic[J, R]):
         return self.result  # type: ignore[return-value]
 
 
+def _lead_on(loop: asyncio.AbstractEventLoop, lead: Callable[[], None]) -> None:
+    loop.run_in_executor(None, lead)
+
+
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():  # a cancelled waiter (client gone) has nothing to resolve
         future.set_result(None)
@@ -109,7 +113,7 @@ class GroupCommit(Generic[J, R]):
         if not self._enqueue(ticket):
             ticket.event.wait()
         if not ticket.done:  # the lead was handed to us; our job is at the head of the queue
-            self._lead()
+            self._lead(borrowed=True)
         return ticket.outcome()
 
     async def submit_async(self, job: J) -> R:
@@ -138,9 +142,11 @@ class GroupCommit(Generic[J, R]):
             self._busy = True
         return leading
 
-    def _lead(self) -> None:
+    def _lead(self, *, borrowed: bool = False) -> None:
         """Run batches until the queue is empty or a thread caller is next in line (it leads
-        on its own thread); a caller on an event loop has no thread to lead with."""
+        on its own thread). A caller on an event loop has no thread to lead with: an executor
+        thread leads on. A ``borrowed`` thread — a caller's own, whose answer is in — hands the
+        lead to the next caller's loop executor instead of serving the queue indefinitely."""
         while True:
             successor = self._lead_one()
             if successor is None:
@@ -148,6 +154,12 @@ class GroupCommit(Generic[J, R]):
             if successor.event is not None:
                 successor.wake()
                 return
+            if borrowed and successor.loop is not None:
+                try:
+                    successor.loop.call_soon_threadsafe(_lead_on, successor.loop, self._lead)
+                    return
+                except RuntimeError:  # that loop has closed: lead on here
+                    continue
 
     def _lead_one(self) -> _Ticket[J, R] | None:
         with self._lock:

@@ -31,16 +31,15 @@ import itertools
 import json
 import secrets
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from onestore.db.database import Database
+from onestore.db.rows import insert_rows
 from onestore.db.tables import idempotency_keys
 from onestore.db.uow import UnitOfWork
 from onestore.kernel.clock import as_utc
@@ -201,23 +200,23 @@ def record_at_commit(
     uow: UnitOfWork, scope: str, key: str, digest: str, status: int, body: str
 ) -> None:
     """:func:`record` for units of work that serve many requests at once (the reservation
-    desk's batches): every key recorded this way is written in one statement just before the
-    commit (``ON CONFLICT DO NOTHING``), instead of one round trip per request. If any key
-    already had a row, :class:`KeyTaken` is raised there and nothing commits — the caller runs
-    its requests again apart, so the request that owns the key learns it alone."""
+    desk's batches): every key recorded this way is written in one round trip just before the
+    commit (``ON CONFLICT DO NOTHING``), instead of one per request. If any key already had a
+    row, :class:`KeyTaken` is raised there and nothing commits — the caller runs its requests
+    again apart, so the request that owns the key learns it alone."""
     validate_key(key)
     pending = _pending.get(uow)
     if pending is None:
-        pending = _pending[uow] = []
-        uow.before_commit(lambda: _insert_recorded(uow, _pending.pop(uow, [])))
+        pending = _pending[uow] = _Recorded(secrets.token_hex(16))
+        uow.before_commit(lambda: _pending.pop(uow).insert(uow))
     now = uow.now()
-    pending.append(
+    pending.rows.append(
         {
             "scope": scope,
             "key": key,
             "request_hash": digest,
             "state": COMPLETED,
-            "claim_token": secrets.token_hex(16),
+            "claim_token": pending.token,  # one per transaction: it tells our rows apart
             "created_at": now,
             "locked_until": now,
             "response_status": status,
@@ -227,27 +226,33 @@ def record_at_commit(
     )
 
 
-_pending: weakref.WeakKeyDictionary[UnitOfWork, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
+@dataclass
+class _Recorded:
+    token: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def insert(self, uow: UnitOfWork) -> None:
+        """One ``INSERT … ON CONFLICT DO NOTHING`` for every row (:func:`insert_rows`); the
+        row count says whether every key was new, and only when one was not are the rows that
+        are not ours looked up (by the transaction's claim token)."""
+        rows = sorted(self.rows, key=lambda r: (r["scope"], r["key"]))  # one lock order
+        ids = [(r["scope"], r["key"]) for r in rows]
+        twice = [a for a, b in itertools.pairwise(ids) if a == b]
+        if twice:  # one key sent twice at once: only running them apart says who holds it
+            raise KeyTaken(twice)
+        written = insert_rows(uow.conn, idempotency_keys, rows, skip_conflicts=True)
+        if written is not None and written.rowcount == len(rows):
+            return
+        stored = uow.conn.execute(
+            select(idempotency_keys.c.scope, idempotency_keys.c.key).where(
+                tuple_(idempotency_keys.c.scope, idempotency_keys.c.key).in_(ids),
+                idempotency_keys.c.claim_token != self.token,
+            )
+        )
+        raise KeyTaken(sorted((r.scope, r.key) for r in stored))
 
 
-def _insert_recorded(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    insert: Any = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(idempotency_keys)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(idempotency_keys.c.scope, idempotency_keys.c.key)
-    )
-    rows = sorted(rows, key=lambda r: (r["scope"], r["key"]))  # one lock order for every batch
-    ids = [(r["scope"], r["key"]) for r in rows]
-    twice = [a for a, b in itertools.pairwise(ids) if a == b]
-    if twice:  # one key sent twice at once: only running them apart says which one holds it
-        raise KeyTaken(twice)
-    written = {(r.scope, r.key) for r in uow.conn.execute(statement, rows)}
-    taken = [(r["scope"], r["key"]) for r in rows if (r["scope"], r["key"]) not in written]
-    if taken:
-        raise KeyTaken(taken)
+_pending: weakref.WeakKeyDictionary[UnitOfWork, _Recorded] = weakref.WeakKeyDictionary()
 
 
 def complete(uow: UnitOfWork, claimed: Claim, status: int, body: str) -> bool:

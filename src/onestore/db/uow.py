@@ -18,6 +18,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 
 from onestore.db.engine import BEGIN_MODE
+from onestore.db.rows import insert_rows
 from onestore.db.tables import outbox
 from onestore.kernel.clock import Clock
 from onestore.kernel.events import DomainEvent
@@ -123,7 +124,7 @@ class UnitOfWork:
         """Write the events emitted so far to the outbox (``commit`` does it by itself)."""
         if self._pending:
             pending, self._pending = self._pending, []
-            self.conn.execute(outbox.insert(), pending)
+            insert_rows(self.conn, outbox, pending)
 
     def commit(self) -> None:
         self.flush_events()

@@ -58,7 +58,7 @@ class InProcessBus:
     """Seconds between drains when no commit wakes the thread (picks up what a failed drain or
     another process left)."""
     BATCHES_PER_WAKE = 50
-    GATHER = 0.02
+    GATHER = 0.05
     """Seconds the delivery thread rests after a drain (subscribers hear at most this later)."""
 
     def __init__(self, db: Database, *, background: bool = False) -> None:

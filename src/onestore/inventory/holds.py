@@ -32,9 +32,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from onestore.db.rows import insert_rows
 from onestore.db.uow import UnitOfWork
 from onestore.inventory import balances, model, refs, reservations
 from onestore.inventory.balances import Key
@@ -188,31 +187,36 @@ def _insert_rows(
     already exists is that request's 409 (``ON CONFLICT DO NOTHING``: the others go on)."""
     if not pending:
         return []
-    insert: Any = pg_insert if uow.conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(reservation_table).on_conflict_do_nothing().returning(reservation_table.c.id)
     by_id = sorted(pending, key=lambda p: p.row["id"])  # the global lock order: rows by id
-    written = set(uow.conn.execute(statement, [p.row for p in by_id]).scalars())
+    result = insert_rows(
+        uow.conn,
+        reservation_table,
+        [p.row for p in by_id],
+        skip_conflicts=True,
+        returning=[reservation_table.c.id],
+    )
+    written = set(result.scalars()) if result is not None else set()
     kept = []
     for p in pending:
         if p.row["id"] in written:
             kept.append(p)
         else:
             outcomes[p.index] = _in_use(p.row["id"])
-    if kept:
-        uow.conn.execute(
-            reservation_lines.insert(),
-            [
-                {
-                    "reservation_id": p.row["id"],
-                    "variant_id": line.variant_id,
-                    "location_id": line.location_id,
-                    "quantity": line.quantity,
-                    "line_no": line.indexes[0],
-                }
-                for p in sorted(kept, key=lambda p: p.row["id"])
-                for line in p.wanted
-            ],
-        )
+    insert_rows(
+        uow.conn,
+        reservation_lines,
+        [
+            {
+                "reservation_id": p.row["id"],
+                "variant_id": line.variant_id,
+                "location_id": line.location_id,
+                "quantity": line.quantity,
+                "line_no": line.indexes[0],
+            }
+            for p in sorted(kept, key=lambda p: p.row["id"])
+            for line in p.wanted
+        ],
+    )
     return kept
 
 
