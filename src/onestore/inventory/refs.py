@@ -229,12 +229,13 @@ _LOCKED_WITH_LINES = (
         locations.c.code.label("location"),
     )
     .select_from(
+        # Flat outer joins, not reservations ⟕ (lines ⋈ variants ⋈ locations): SQLite
+        # materialises a parenthesised join whole — every line ever written (122 ms).
         reservations.outerjoin(
-            reservation_lines.join(variants, variants.c.id == reservation_lines.c.variant_id).join(
-                locations, locations.c.id == reservation_lines.c.location_id
-            ),
-            reservation_lines.c.reservation_id == reservations.c.id,
+            reservation_lines, reservation_lines.c.reservation_id == reservations.c.id
         )
+        .outerjoin(variants, variants.c.id == reservation_lines.c.variant_id)
+        .outerjoin(locations, locations.c.id == reservation_lines.c.location_id)
     )
     .where(reservations.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(reservations.c.id, reservation_lines.c.line_no)
