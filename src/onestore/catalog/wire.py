@@ -14,9 +14,13 @@ from typing import Any
 
 from onestore.kernel.money import Money
 
+_AS_IS = (str, int, float, bool, type(None))
+
 
 def to_json(value: Any) -> Any:
     """A JSON-ready copy of ``value`` (dataclasses, lists, dicts, Money, dates)."""
+    if type(value) in _AS_IS:  # most of any answer; exact types, so enums still convert
+        return value
     if isinstance(value, Money):
         return value.as_json()
     if is_dataclass(value) and not isinstance(value, type):
