@@ -112,3 +112,16 @@ def test_an_expiring_token_is_refused_the_moment_it_expires(
     assert client.get(ME, headers=headers).status_code == 200
     clock.advance(timedelta(seconds=2))
     assert client.get(ME, headers=headers).status_code == 401
+
+
+def test_a_look_up_that_began_before_a_revocation_is_not_remembered() -> None:
+    """Found by review: a look-up racing a revocation stored its (stale) answer after the
+    memory was cleared, and the revoked token worked on that worker for another TTL."""
+    clock = FrozenClock()
+    cache = PrincipalCache(5, clock.now)
+    before = cache.generation
+    cache.forget_all()  # the revocation lands while the look-up is in the database
+    cache.put("tok", _who(1), None, before)
+    assert cache.get("tok") is None
+    cache.put("tok", _who(1), None, cache.generation)
+    assert cache.get("tok") == _who(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -277,3 +278,32 @@ def test_a_thread_caller_hands_the_lead_to_a_loop_instead_of_serving_it_indefini
     mine, theirs = asyncio.run(main())
     assert (mine, theirs) == ("THREAD", ["LOOP0", "LOOP1", "LOOP2"])
     assert threads["loop0"] != threads["thread"]  # served by the loop's executor
+
+
+def test_an_interrupted_batch_whose_next_caller_was_cancelled_does_not_stall_the_queue() -> None:
+    """Found by review: the lead went to the next caller's future, which a cancelled caller
+    never reads — every later caller waited forever. The lead now goes to a thread."""
+    release = threading.Event()
+
+    def runner(jobs: Sequence[str]) -> list[str | BaseException]:
+        if jobs == ["boom"]:
+            release.wait(5)
+            raise Interrupt
+        return [j.upper() for j in jobs]
+
+    group: GroupCommit[str, str] = GroupCommit(runner)
+
+    async def main() -> str:
+        boom = asyncio.ensure_future(group.submit_async("boom"))
+        await asyncio.sleep(0.05)
+        gone = asyncio.ensure_future(group.submit_async("gone"))
+        later = asyncio.ensure_future(group.submit_async("later"))
+        await asyncio.sleep(0.05)
+        gone.cancel()
+        await asyncio.sleep(0.01)
+        release.set()
+        with contextlib.suppress(RuntimeError):
+            await boom
+        return await asyncio.wait_for(later, 5)
+
+    assert asyncio.run(main()) == "LATER"

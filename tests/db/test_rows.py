@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from onestore.db.database import Database
@@ -67,3 +68,27 @@ def test_conflicting_rows_are_skipped_counted_and_left_out_of_returning(db: Data
         assert result is not None
         assert sorted(result.scalars()) == ["b", "c"]
         uow.commit()
+
+
+def test_json_documents_are_stored_as_written_and_refused_alike(db: Database) -> None:
+    """Found by review: through jsonb the keys came back re-ordered and a value JSON cannot
+    hold (a datetime) was accepted on PostgreSQL only."""
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    row = {
+        "id": "01J00000000000000000000099",
+        "event_type": "test.row",
+        "aggregate_type": "thing",
+        "aggregate_id": "1",
+        "payload": {"zeta": 1, "alpha": 2.5, "big": 10**20},
+        "occurred_at": at,
+    }
+    with db.uow() as uow:
+        insert_rows(uow.conn, outbox, [row])
+        uow.commit()
+    with db.uow(readonly=True) as uow:
+        payload = uow.conn.execute(select(outbox.c.payload)).scalar_one()
+    assert list(payload) == ["zeta", "alpha", "big"] and payload["big"] == 10**20
+    with pytest.raises(Exception, match="not JSON serializable"), db.uow() as uow:
+        insert_rows(
+            uow.conn, outbox, [{**row, "id": "01J00000000000000000000098", "payload": {"at": at}}]
+        )

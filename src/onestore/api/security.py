@@ -70,12 +70,13 @@ def _resolve(request: Request) -> Principal | None:
     header = request.headers.get("authorization", "")
     if header:
         token = _bearer(header)
+        generation = principals(request).generation
         with db.uow(readonly=True) as uow:
             found = auth_service.token_principal(uow, token)
         if found is None:
             raise NotAuthenticated("token is unknown, expired or revoked")
         principal, expires_at = found
-        principals(request).put(token, principal, expires_at)
+        principals(request).put(token, principal, expires_at, generation)
     elif (cookie := request.cookies.get(SESSION_COOKIE)) and not request.url.path.startswith(
         API_PREFIX
     ):

@@ -35,6 +35,9 @@ class PrincipalCache:
         self._now = now
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[Principal, datetime]] = {}
+        self.generation = 0
+        """Bumped by :meth:`forget_all`: a look-up that began before a revocation must not
+        store what it found after it (read it before the look-up, pass it to :meth:`put`)."""
 
     @property
     def enabled(self) -> bool:
@@ -50,7 +53,13 @@ class PrincipalCache:
         principal, until = entry
         return principal if self._now() < until else None
 
-    def put(self, token: str, principal: Principal, expires_at: datetime | None) -> None:
+    def put(
+        self,
+        token: str,
+        principal: Principal,
+        expires_at: datetime | None,
+        generation: int | None = None,
+    ) -> None:
         if not self.enabled:
             return
         now = self._now()
@@ -58,6 +67,8 @@ class PrincipalCache:
         if expires_at is not None and expires_at < until:
             until = expires_at
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return  # a revocation happened while this was looked up
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
                 if len(self._entries) >= MAX_ENTRIES:
@@ -68,6 +79,7 @@ class PrincipalCache:
         """After a revocation in this process: every later request looks its token up again."""
         with self._lock:
             self._entries = {}
+            self.generation += 1
 
 
 def _key(token: str) -> str:

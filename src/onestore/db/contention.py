@@ -26,7 +26,12 @@ def as_busy(exc: BaseException) -> DatabaseBusy | None:
     if not isinstance(exc, DBAPIError):
         return None
     if exc.connection_invalidated:
-        return DatabaseBusy("database connection lost; retry shortly")
+        # If it broke during COMMIT the change may have been saved: a write with an
+        # idempotency key is safe to retry (the retry replays it); say so, for the others.
+        return DatabaseBusy(
+            "database connection lost; a write cut off during its commit may have been "
+            "saved: retry with the same idempotency key, or check before doing it again"
+        )
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in RETRYABLE_SQLSTATES:
         return DatabaseBusy(f"database busy ({RETRYABLE_SQLSTATES[sqlstate]}); retry shortly")

@@ -126,13 +126,8 @@ class GroupCommit(Generic[J, R]):
         assert ticket.future is not None
         if self._enqueue(ticket):
             loop.run_in_executor(None, self._lead)
-        while True:
-            await ticket.future  # cancelled with its caller; _resolve then finds it done
-            if ticket.done:
-                return ticket.outcome()
-            # A leader stopped on an interrupt with our job at the head: take over the lead.
-            ticket.future = loop.create_future()
-            loop.run_in_executor(None, self._lead)
+        await ticket.future  # cancelled with its caller; _resolve then finds it done
+        return ticket.outcome()  # a loop caller is only ever woken with its outcome in
 
     def _enqueue(self, ticket: _Ticket[J, R]) -> bool:
         """Queue ``ticket``; True if no batch is running, so the caller must lead."""
@@ -154,12 +149,19 @@ class GroupCommit(Generic[J, R]):
             if successor.event is not None:
                 successor.wake()
                 return
-            if borrowed and successor.loop is not None:
-                try:
-                    successor.loop.call_soon_threadsafe(_lead_on, successor.loop, self._lead)
-                    return
-                except RuntimeError:  # that loop has closed: lead on here
-                    continue
+            if borrowed and self._hand_to_loop(successor):
+                return
+
+    def _hand_to_loop(self, successor: _Ticket[J, R]) -> bool:
+        """Let an executor thread of ``successor``'s loop lead on; False if that loop closed.
+        (A loop caller is never handed the lead itself: it may have been cancelled.)"""
+        if successor.loop is None:
+            return False
+        try:
+            successor.loop.call_soon_threadsafe(_lead_on, successor.loop, self._lead)
+        except RuntimeError:
+            return False
+        return True
 
     def _lead_one(self) -> _Ticket[J, R] | None:
         with self._lock:
@@ -182,8 +184,14 @@ class GroupCommit(Generic[J, R]):
                     self._busy = False
             for ticket in batch:
                 ticket.wake()
-            if interrupted and successor is not None:
-                successor.wake()  # not done: it takes the lead over
+            # An interrupted lead must not be lost with this thread: a thread caller takes it
+            # over itself, a loop caller's loop lends an executor thread.
+            if (
+                interrupted
+                and successor is not None
+                and (successor.event is not None or not self._hand_to_loop(successor))
+            ):
+                successor.wake()
         return successor
 
     def _run(self, batch: list[_Ticket[J, R]]) -> None:

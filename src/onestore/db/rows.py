@@ -7,7 +7,7 @@ cost that thread dearly on PostgreSQL: ``executemany`` sends a bind and an execu
 needs) has a different text and parameter count for every batch size, so psycopg parses it
 anew each time (it caches statements of up to 50 parameters) and PostgreSQL plans it anew.
 Here the rows travel as one JSON document, ``INSERT … SELECT … FROM
-jsonb_to_recordset(:rows)``: one parameter, encoded by the standard library's C encoder, and
+json_to_recordset(:rows)``: one parameter, encoded by the standard library's C encoder, and
 the same text whatever the batch — parsed once, prepared once. (Arrays per column were tried
 first: psycopg escapes every text element of an array with a regular expression, which cost
 more than it saved.) SQLite has none of these costs: there the driver's ``executemany`` (or
@@ -22,8 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, Text, bindparam, cast, column, func, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, Column, Connection, Table, Text, bindparam, cast, column, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -46,7 +45,7 @@ def insert_rows(
     names = list(rows[0])
     if conn.dialect.name == "postgresql":
         statement: Any = pg_insert(table).from_select(names, _recordset(table, names))
-        params: Any = {"rows": json.dumps(rows, default=_json_default, separators=(",", ":"))}
+        params: Any = {"rows": _document(table, names, rows)}
     else:
         statement = sqlite_insert(table)
         params = list(rows)
@@ -58,19 +57,43 @@ def insert_rows(
 
 
 def _recordset(table: Table, names: list[str]) -> Any:
-    """``SELECT … FROM jsonb_to_recordset(:rows) AS r(name type, …)``: the table's own
-    column types, so each value arrives as what its column holds."""
+    """``SELECT … FROM json_to_recordset(:rows) AS r(name type, …)``: the table's own column
+    types, so each value arrives as what its column holds. A JSON column travels as its
+    document's text and is cast back, so the stored text is what SQLite would store (no
+    re-ordered keys, no re-written numbers)."""
     source = (
-        func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB))
-        .table_valued(*(column(name, table.c[name].type) for name in names))
+        func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON))
+        .table_valued(*(column(name, _carried(table.c[name])) for name in names))
         .render_derived(name="r", with_types=True)
     )
-    return select(*(source.c[name] for name in names))
+    return select(
+        *(
+            cast(source.c[name], table.c[name].type) if _is_json(table.c[name]) else source.c[name]
+            for name in names
+        )
+    )
 
 
-def _json_default(value: Any) -> Any:
+def _document(table: Table, names: list[str], rows: Sequence[dict[str, Any]]) -> str:
+    json_columns = [name for name in names if _is_json(table.c[name])]
+    if json_columns:  # serialised as the JSON type would (a value it refuses is refused here)
+        rows = [{**row, **{n: json.dumps(row[n]) for n in json_columns}} for row in rows]
+    return json.dumps(rows, default=_scalar, separators=(",", ":"))
+
+
+def _is_json(col: Column[Any]) -> bool:
+    return isinstance(col.type, JSON)
+
+
+def _carried(col: Column[Any]) -> Any:
+    return Text() if _is_json(col) else col.type
+
+
+def _scalar(value: Any) -> Any:
+    """Column values JSON has no type for: dates and times as ISO 8601 (the column type
+    reads them back), decimals as their exact text."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    raise TypeError(f"cannot send {type(value).__name__} as a row value")
+    raise TypeError(f"cannot send {type(value).__name__} as a column value")

@@ -24,13 +24,15 @@ MAX_SKUS = 100
 MAX_LOCATIONS = 500
 
 
+_DUE_CONDITIONS = (
+    reservations.c.status == model.ReservationStatus.ACTIVE.value,
+    reservations.c.kind == model.ReservationKind.SOFT.value,
+    reservations.c.expires_at <= bindparam("now"),
+)
 _DUE_HOLDS = (
     select(reservations.c.id)
-    .where(
-        reservations.c.status == model.ReservationStatus.ACTIVE.value,
-        reservations.c.kind == model.ReservationKind.SOFT.value,
-        reservations.c.expires_at <= bindparam("now"),
-    )
+    .where(*_DUE_CONDITIONS)
+    .order_by(reservations.c.expires_at)  # the longest lapsed first, if there are too many
     .limit(bindparam("most"))
 )
 DUE_HOLDS_READ = 20_000
@@ -57,12 +59,22 @@ def due_hold_ids(uow: UnitOfWork) -> list[str]:
 def _effective_query(netted: bool) -> Select[Any]:
     lapsed: ColumnElement[int] = literal(0)
     if netted:
+        # The due holds are asked again here, not trusted from the first read: on PostgreSQL
+        # each statement of a read sees its own snapshot, and a hold released or swept in
+        # between is already out of ``reserved`` — subtracting it again would promise too much
+        # (found by review).
         lapsed = (
             select(func.coalesce(func.sum(reservation_lines.c.quantity), 0))
+            .select_from(
+                reservation_lines.join(
+                    reservations, reservations.c.id == reservation_lines.c.reservation_id
+                )
+            )
             .where(
                 reservation_lines.c.reservation_id.in_(bindparam("due", expanding=True)),
                 reservation_lines.c.variant_id == balances.c.variant_id,
                 reservation_lines.c.location_id == balances.c.location_id,
+                *_DUE_CONDITIONS,
             )
             .correlate(balances)
             .scalar_subquery()
@@ -100,7 +112,7 @@ def effective(
         "location_ids": sorted(set(location_ids)),
     }
     if due:
-        params["due"] = due
+        params["due"], params["now"] = due, uow.now()
     rows = uow.conn.execute(_EFFECTIVE_NETTED if due else _EFFECTIVE, params)
     return {
         (r.variant_id, r.location_id): (

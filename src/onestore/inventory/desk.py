@@ -9,7 +9,7 @@ one transaction, a fixed handful of statements (:mod:`.holds` does the set-wise 
 call still all-or-nothing and answered on its own. A lone call runs at once as a batch of one.
 
 Reserves and commits wait in one queue: a checkout's two calls share batches, and a batch runs
-its reserves, then its commits, in one transaction (one ``COMMIT`` and its WAL flush for both).
+its commits, then its reserves, in one transaction (one ``COMMIT`` and its WAL flush for both).
 
 A call may bring a ``finish`` hook that runs in the batch's transaction once its outcome is
 known — the API stores its idempotent answer there (all the batch's keys in one statement at
@@ -102,25 +102,26 @@ class ReservationDesk:
 
     # -- one batch, one transaction ---------------------------------------------------------------
     def _batch(self, calls: Sequence[DeskCall]) -> list[Outcome]:
-        """The batch's reserves, then its commits (a commit names a reservation that an earlier
-        batch made: the client had its id), in one transaction. Every batch takes its locks in
-        that order — balances, then reservation rows — so two workers' batches cannot
-        deadlock."""
+        """The batch's commits, then its reserves, in one transaction: existing reservation
+        rows are locked before any balance, the order the sweeper, ``release`` and ``fulfil``
+        keep too, so none of them can deadlock with a batch. (Reserves first locked the hot
+        balance and then waited for a reservation the sweeper held — found by review.) A
+        commit names a reservation an earlier call made: the client had its id."""
         reserves = [i for i, c in enumerate(calls) if isinstance(c, ReserveCall)]
         commits = [i for i, c in enumerate(calls) if isinstance(c, CommitCall)]
 
         def work(uow: UnitOfWork) -> list[Outcome]:
             outcomes: list[Outcome | None] = [None] * len(calls)
-            if reserves:
-                made = _reserve([cast(ReserveCall, calls[i]) for i in reserves], uow)
-                for i, outcome in zip(reserves, made, strict=True):
-                    outcomes[i] = outcome
             if commits:
                 requests = [
                     CommitRequest(c.reservation_id, c.owner, c.channel)
                     for c in (cast(CommitCall, calls[i]) for i in commits)
                 ]
                 for i, outcome in zip(commits, holds.commit_many(uow, requests), strict=True):
+                    outcomes[i] = outcome
+            if reserves:
+                made = _reserve([cast(ReserveCall, calls[i]) for i in reserves], uow)
+                for i, outcome in zip(reserves, made, strict=True):
                     outcomes[i] = outcome
             return [o for o in outcomes if o is not None]
 
