@@ -37,6 +37,20 @@ def request(uow: UnitOfWork, lines: list[tuple[str, str, Any]], **kw: Any) -> Ho
     return HoldRequest(reservations.line_requests(uow, lines), ReservationKind.SOFT, TTL, **kw)
 
 
+def lapsed_hold(db: Database, clock: FrozenClock, quantity: int) -> Any:
+    """A soft hold on SKU-1 at DC-01 whose minute has passed (the sweeper has not run)."""
+    with db.uow() as uow:
+        held = holds.reserve(
+            uow,
+            reservations.line_requests(uow, [("SKU-1", "DC-01", quantity)]),
+            kind="soft",
+            ttl=timedelta(minutes=1),
+        )
+        uow.commit()
+    clock.advance(timedelta(minutes=2))
+    return held
+
+
 def available(db: Database, sku: str) -> int:
     with db.uow(readonly=True) as uow:
         return availability.availability(uow, [sku], locations=["DC-01"])[0].locations[0].available
@@ -76,15 +90,7 @@ def test_lapsed_holds_on_a_batch_balances_are_freed_and_netted(stock: Database) 
     with stock.uow() as uow:
         service.receive(uow, "SKU-1", "DC-01", 2)
         uow.commit()
-    with stock.uow() as uow:
-        holds.reserve(
-            uow,
-            reservations.line_requests(uow, [("SKU-1", "DC-01", 2)]),
-            kind="soft",
-            ttl=timedelta(minutes=1),
-        )
-        uow.commit()
-    clock.advance(timedelta(minutes=2))
+    lapsed_hold(stock, clock, 2)
     with stock.uow() as uow:
         outcomes = holds.reserve_many(
             uow, [request(uow, [("SKU-1", "DC-01", 1)]), request(uow, [("SKU-1", "DC-01", 1)])]
@@ -414,15 +420,7 @@ def test_a_due_hold_released_between_the_two_reads_is_not_subtracted_twice(
     and must not be netted again (found by review: availability promised too much)."""
     clock = inv.clock
     assert isinstance(clock, FrozenClock)
-    with inv.uow() as uow:
-        held = holds.reserve(
-            uow,
-            reservations.line_requests(uow, [("SKU-1", "DC-01", 2)]),
-            kind="soft",
-            ttl=timedelta(minutes=1),
-        )
-        uow.commit()
-    clock.advance(timedelta(minutes=2))
+    held = lapsed_hold(inv, clock, 2)
     with inv.uow() as uow:
         stale = availability.due_hold_ids(uow)  # what the first read saw
         reservations.release(uow, held.id)  # then the hold goes back before the second
