@@ -30,8 +30,8 @@ def _who(n: int) -> Principal:
 def test_an_entry_lives_for_its_ttl_or_until_the_token_expires() -> None:
     clock = FrozenClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     cache = PrincipalCache(5, clock.now)
-    cache.put("tok-a", _who(1), None)
-    cache.put("tok-b", _who(2), clock.now() + timedelta(seconds=2))
+    cache.put("tok-a", _who(1), None, cache.generation)
+    cache.put("tok-b", _who(2), clock.now() + timedelta(seconds=2), cache.generation)
     assert cache.get("tok-a") == _who(1) and cache.get("tok-b") == _who(2)
     clock.advance(timedelta(seconds=2))
     assert cache.get("tok-a") == _who(1)
@@ -44,11 +44,11 @@ def test_an_entry_lives_for_its_ttl_or_until_the_token_expires() -> None:
 def test_forget_all_and_a_zero_ttl_mean_every_request_asks_the_database() -> None:
     clock = FrozenClock()
     cache = PrincipalCache(5, clock.now)
-    cache.put("tok", _who(1), None)
+    cache.put("tok", _who(1), None, cache.generation)
     cache.forget_all()
     assert cache.get("tok") is None
     off = PrincipalCache(0, clock.now)
-    off.put("tok", _who(1), None)
+    off.put("tok", _who(1), None, off.generation)
     assert not off.enabled and off.get("tok") is None
 
 
@@ -57,9 +57,9 @@ def test_the_memory_is_bounded(monkeypatch: Any) -> None:
     clock = FrozenClock()
     cache = PrincipalCache(5, clock.now)
     for n in range(3):
-        cache.put(f"tok-{n}", _who(n), None)
+        cache.put(f"tok-{n}", _who(n), None, cache.generation)
     clock.advance(timedelta(seconds=6))  # all three are stale now
-    cache.put("tok-new", _who(9), None)
+    cache.put("tok-new", _who(9), None, cache.generation)
     assert cache.get("tok-new") == _who(9)
     assert len(cache._entries) == 1  # the stale ones were dropped to make room
 

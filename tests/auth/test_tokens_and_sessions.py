@@ -38,7 +38,8 @@ def _issue(db: Database, user_id: str, **kwargs) -> service.IssuedToken:
 
 def _who(db: Database, token: str):
     with db.uow(readonly=True) as uow:
-        return service.principal_for_token(uow, token)
+        found = service.token_principal(uow, token)
+    return None if found is None else found[0]
 
 
 # -- tokens -------------------------------------------------------------------------------------

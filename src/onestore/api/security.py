@@ -63,7 +63,8 @@ def _remembered(request: Request) -> Principal | None:
 
 
 def _resolve(request: Request) -> Principal | None:
-    if (known := _remembered(request)) is not None or hasattr(request.state, "principal"):
+    known = _remembered(request)
+    if known is not None or hasattr(request.state, "principal"):  # None: resolved as nobody
         return known
     db = get_db(request)
     principal = None
@@ -117,14 +118,19 @@ def optional_principal(request: Request) -> Principal | None:
     return _resolve(request)
 
 
+async def _current_principal(request: Request) -> Principal:
+    principal = await _resolve_async(request)
+    if principal is None:
+        raise NotAuthenticated("sign in or send a bearer token")
+    return principal
+
+
 def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the caller must hold ``permission``; returns the principal. Async, so that
     a caller this worker already knows is checked on the event loop without a thread."""
 
     async def dependency(request: Request) -> Principal:
-        principal = await _resolve_async(request)
-        if principal is None:
-            raise NotAuthenticated("sign in or send a bearer token")
+        principal = await _current_principal(request)
         if not permitted(principal, permission):
             raise PermissionDenied(f"requires permission {permission.value}")
         return principal
@@ -136,10 +142,7 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]
 
 async def authenticated(request: Request) -> Principal:
     """Dependency for routes any signed-in caller may use (e.g. "who am I")."""
-    principal = await _resolve_async(request)
-    if principal is None:
-        raise NotAuthenticated("sign in or send a bearer token")
-    return principal
+    return await _current_principal(request)
 
 
 authenticated.permission = "authenticated"  # type: ignore[attr-defined]

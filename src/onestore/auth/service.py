@@ -406,11 +406,6 @@ _TOKEN_PRINCIPAL = (
 API request asks it (three queries before: a fifth of a reserve's server time)."""
 
 
-def principal_for_token(uow: UnitOfWork, token: str) -> Principal | None:
-    found = token_principal(uow, token)
-    return None if found is None else found[0]
-
-
 def token_principal(uow: UnitOfWork, token: str) -> tuple[Principal, datetime | None] | None:
     """The token's principal and the token's expiry (None: it does not expire), or None if
     the token is unknown, revoked, expired or its user or account is inactive."""

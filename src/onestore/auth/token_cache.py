@@ -58,8 +58,10 @@ class PrincipalCache:
         token: str,
         principal: Principal,
         expires_at: datetime | None,
-        generation: int | None = None,
+        generation: int,
     ) -> None:
+        """Remember ``principal`` for ``token`` unless :meth:`forget_all` ran since the look-up
+        began (``generation`` is :attr:`generation` as read before it)."""
         if not self.enabled:
             return
         now = self._now()
@@ -67,7 +69,7 @@ class PrincipalCache:
         if expires_at is not None and expires_at < until:
             until = expires_at
         with self._lock:
-            if generation is not None and generation != self.generation:
+            if generation != self.generation:
                 return  # a revocation happened while this was looked up
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries = {k: v for k, v in self._entries.items() if v[1] > now}

@@ -138,23 +138,20 @@ class GroupCommit(Generic[J, R]):
         return leading
 
     def _lead(self, *, borrowed: bool = False) -> None:
-        """Run batches until the queue is empty or a thread caller is next in line (it leads
-        on its own thread). A caller on an event loop has no thread to lead with: an executor
-        thread leads on. A ``borrowed`` thread — a caller's own, whose answer is in — hands the
-        lead to the next caller's loop executor instead of serving the queue indefinitely."""
-        while True:
-            successor = self._lead_one()
-            if successor is None:
-                return
-            if successor.event is not None:
-                successor.wake()
-                return
-            if borrowed and self._hand_to_loop(successor):
+        """Run batches until the queue is empty or the lead passes on: at once to a thread
+        caller next in line (it leads on its own thread); to a loop caller's executor only
+        from a ``borrowed`` thread — a caller's own, whose answer is in — which must not serve
+        the queue indefinitely. An executor thread leads on while loop callers are next."""
+        while (successor := self._lead_one()) is not None:
+            if (borrowed or successor.event is not None) and self._pass_lead(successor):
                 return
 
-    def _hand_to_loop(self, successor: _Ticket[J, R]) -> bool:
-        """Let an executor thread of ``successor``'s loop lead on; False if that loop closed.
-        (A loop caller is never handed the lead itself: it may have been cancelled.)"""
+    def _pass_lead(self, successor: _Ticket[J, R]) -> bool:
+        """A thread caller takes the lead itself; a loop caller's loop lends an executor
+        thread (never the caller: it may have been cancelled). False if that loop closed."""
+        if successor.event is not None:
+            successor.wake()
+            return True
         if successor.loop is None:
             return False
         try:
@@ -184,14 +181,8 @@ class GroupCommit(Generic[J, R]):
                     self._busy = False
             for ticket in batch:
                 ticket.wake()
-            # An interrupted lead must not be lost with this thread: a thread caller takes it
-            # over itself, a loop caller's loop lends an executor thread.
-            if (
-                interrupted
-                and successor is not None
-                and (successor.event is not None or not self._hand_to_loop(successor))
-            ):
-                successor.wake()
+            if interrupted and successor is not None:
+                self._pass_lead(successor)  # the lead must not be lost with this thread
         return successor
 
     def _run(self, batch: list[_Ticket[J, R]]) -> None:

@@ -165,26 +165,31 @@ def record(uow: UnitOfWork, scope: str, key: str, digest: str, status: int, body
     together or not at all.
     """
     validate_key(key)
-    now = uow.now()
+    row = _completed(uow, scope, key, digest, status, body, secrets.token_hex(16))
     try:
-        uow.conn.execute(
-            idempotency_keys.insert(),
-            {
-                "scope": scope,
-                "key": key,
-                "request_hash": digest,
-                "state": COMPLETED,
-                "claim_token": secrets.token_hex(16),
-                "created_at": now,
-                "locked_until": now,
-                "response_status": status,
-                "response_body": body,
-                "completed_at": now,
-            },
-        )
+        uow.conn.execute(idempotency_keys.insert(), row)
     except IntegrityError:
         return False
     return True
+
+
+def _completed(
+    uow: UnitOfWork, scope: str, key: str, digest: str, status: int, body: str, token: str
+) -> dict[str, Any]:
+    """A key row stored as completed, with its response, now."""
+    now = uow.now()
+    return {
+        "scope": scope,
+        "key": key,
+        "request_hash": digest,
+        "state": COMPLETED,
+        "claim_token": token,
+        "created_at": now,
+        "locked_until": now,
+        "response_status": status,
+        "response_body": body,
+        "completed_at": now,
+    }
 
 
 class KeyTaken(Exception):
@@ -209,21 +214,8 @@ def record_at_commit(
     if pending is None:
         pending = _pending[uow] = _Recorded(secrets.token_hex(16))
         uow.before_commit(lambda: _pending.pop(uow).insert(uow))
-    now = uow.now()
-    pending.rows.append(
-        {
-            "scope": scope,
-            "key": key,
-            "request_hash": digest,
-            "state": COMPLETED,
-            "claim_token": pending.token,  # one per transaction: it tells our rows apart
-            "created_at": now,
-            "locked_until": now,
-            "response_status": status,
-            "response_body": body,
-            "completed_at": now,
-        }
-    )
+    # One claim token per transaction: it tells this transaction's rows apart.
+    pending.rows.append(_completed(uow, scope, key, digest, status, body, pending.token))
 
 
 @dataclass

@@ -16,6 +16,7 @@ the multi-row ``VALUES`` for ``RETURNING``) stays.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -42,21 +43,35 @@ def insert_rows(
     columns of each written row. None when there was nothing to insert."""
     if not rows:
         return None
-    names = list(rows[0])
-    if conn.dialect.name == "postgresql":
-        statement: Any = pg_insert(table).from_select(names, _recordset(table, names))
-        params: Any = {"rows": _document(table, names, rows)}
-    else:
-        statement = sqlite_insert(table)
-        params = list(rows)
+    names = tuple(rows[0])
+    postgres = conn.dialect.name == "postgresql"
+    statement = _statement(table, names, postgres, skip_conflicts, tuple(returning))
+    params: Any = {"rows": _document(table, names, rows)} if postgres else list(rows)
+    return conn.execute(statement, params)
+
+
+@functools.cache
+def _statement(
+    table: Table,
+    names: tuple[str, ...],
+    postgres: bool,
+    skip_conflicts: bool,
+    returning: tuple[Column[Any], ...],
+) -> Any:
+    """Built once per shape: the batch writes run on the thread every checkout waits for."""
+    statement: Any = (
+        pg_insert(table).from_select(names, _recordset(table, names))
+        if postgres
+        else sqlite_insert(table)
+    )
     if skip_conflicts:
         statement = statement.on_conflict_do_nothing()
     if returning:
         statement = statement.returning(*returning)
-    return conn.execute(statement.execution_options(preserve_rowcount=True), params)
+    return statement.execution_options(preserve_rowcount=True)
 
 
-def _recordset(table: Table, names: list[str]) -> Any:
+def _recordset(table: Table, names: Sequence[str]) -> Any:
     """``SELECT … FROM json_to_recordset(:rows) AS r(name type, …)``: the table's own column
     types, so each value arrives as what its column holds. A JSON column travels as its
     document's text and is cast back, so the stored text is what SQLite would store (no
@@ -74,7 +89,7 @@ def _recordset(table: Table, names: list[str]) -> Any:
     )
 
 
-def _document(table: Table, names: list[str], rows: Sequence[dict[str, Any]]) -> str:
+def _document(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     json_columns = [name for name in names if _is_json(table.c[name])]
     if json_columns:  # serialised as the JSON type would (a value it refuses is refused here)
         rows = [{**row, **{n: json.dumps(row[n]) for n in json_columns}} for row in rows]
