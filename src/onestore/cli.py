@@ -100,12 +100,16 @@ def _register_contexts() -> None:
     from onestore.events.cli import register as register_events
     from onestore.inventory.bench import register as register_inventory_bench
     from onestore.inventory.cli import register as register_inventory
+    from onestore.pricing.bench import register as register_pricing_bench
+    from onestore.pricing.cli import register as register_pricing
 
     register_catalog(import_app=import_app, export_app=export_app)
     register_demo(app)
     register_events(app)
     register_inventory(app)
     register_inventory_bench(bench_app)
+    register_pricing_bench(bench_app)
+    register_pricing(app=app, import_app=import_app, export_app=export_app)
     if bench_app.registered_commands:
         app.add_typer(bench_app, name="bench")
 

@@ -43,7 +43,15 @@ def test_loads_catalog_staff_and_marker_then_skips_a_rerun(db: Database) -> None
     assert not first.already_present
     assert first.counts["products"] == SMALL
     assert first.counts["staff"] == len(staff_plan(7))
-    assert {s for s, _, _ in stages} == {"generate", "catalog", "staff", "stock", "history"}
+    assert {s for s, _, _ in stages} == {
+        "generate",
+        "catalog",
+        "staff",
+        "stock",
+        "history",
+        "pricing",
+    }
+    assert first.counts["discounts"] == 9 and first.counts["coupons"] == 1
     assert ("staff", len(staff_plan(7)), len(staff_plan(7))) in stages
 
     document = generate(seed=7, scale=1, product_count=SMALL)

@@ -80,6 +80,8 @@ def _include_contexts(app: FastAPI) -> None:
     from onestore.inventory.buffers_api import router as buffers_router
     from onestore.inventory.counts_api import router as counts_router
     from onestore.inventory.transfers_api import router as transfers_router
+    from onestore.pricing.api import pages as pricing_pages
+    from onestore.pricing.api import router as pricing_router
     from onestore.web.routes import router as web_router
 
     # FastAPI tries the routers in this order, route by route, on every request: the
@@ -91,4 +93,6 @@ def _include_contexts(app: FastAPI) -> None:
     app.include_router(buffers_router)
     app.include_router(counts_router)
     app.include_router(transfers_router)
+    app.include_router(pricing_router)
+    app.include_router(pricing_pages)
     app.include_router(web_router)

@@ -35,10 +35,20 @@ class Permission(StrEnum):
     INVENTORY_READ = "inventory.read"
     INVENTORY_WRITE = "inventory.write"
     INVENTORY_RESERVE = "inventory.reserve"
+    PRICING_QUOTE = "pricing.quote"  # price a basket (carts, tills): customers too
+    PRICING_READ = "pricing.read"  # read price groups, discounts, coupons: staff only
+    PRICING_WRITE = "pricing.write"
+    PRICE_OVERRIDE = "pricing.override"  # set a line's price at the till (limits per role)
 
 
 _STAFF_BASE = frozenset(
-    {Permission.BACKOFFICE_ACCESS, Permission.CATALOG_READ, Permission.TOKENS_MANAGE_OWN}
+    {
+        Permission.BACKOFFICE_ACCESS,
+        Permission.CATALOG_READ,
+        Permission.TOKENS_MANAGE_OWN,
+        Permission.PRICING_QUOTE,
+        Permission.PRICING_READ,
+    }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -49,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CATALOG_IMPORT,
         Permission.CHANNELS_WRITE,
         Permission.INVENTORY_READ,
+        Permission.PRICING_WRITE,
     },
     Role.STORE_MANAGER: _STAFF_BASE
     | {
@@ -56,13 +67,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.INVENTORY_READ,
         Permission.INVENTORY_WRITE,
         Permission.INVENTORY_RESERVE,
+        Permission.PRICE_OVERRIDE,
     },
-    Role.CASHIER: _STAFF_BASE | {Permission.INVENTORY_READ, Permission.INVENTORY_RESERVE},
-    Role.CUSTOMER_SERVICE: _STAFF_BASE | {Permission.INVENTORY_READ, Permission.INVENTORY_RESERVE},
+    Role.CASHIER: _STAFF_BASE
+    | {Permission.INVENTORY_READ, Permission.INVENTORY_RESERVE, Permission.PRICE_OVERRIDE},
+    Role.CUSTOMER_SERVICE: _STAFF_BASE
+    | {Permission.INVENTORY_READ, Permission.INVENTORY_RESERVE, Permission.PRICE_OVERRIDE},
     Role.FINANCE: _STAFF_BASE | {Permission.EVENTS_READ, Permission.INVENTORY_READ},
 }
 
-CUSTOMER_PERMISSIONS: frozenset[Permission] = frozenset({Permission.TOKENS_MANAGE_OWN})
+# A shopper's cart prices baskets (pricing.quote); reading discount definitions and coupon
+# codes (pricing.read) is staff business: a coupon code is a secret until it is handed out.
+CUSTOMER_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.TOKENS_MANAGE_OWN, Permission.PRICING_QUOTE}
+)
 
 
 class PrincipalKind(StrEnum):

@@ -35,7 +35,7 @@ def register(*, import_app: typer.Typer, export_app: typer.Typer) -> None:
     export_app.command("catalog")(export_command)
 
 
-def _database() -> Database:
+def migrated_database() -> Database:
     """The configured database, refusing one without a schema with a clear one-liner."""
     from onestore.db.migrate import current_revision
 
@@ -55,13 +55,13 @@ def _format_of(path: Path, given: FileFormat | None) -> FileFormat:
     raise OnestoreError(f"cannot tell the format of {path.name}; pass --format json or csv")
 
 
-def _read(file: Path) -> bytes:
+def read_file(file: Path) -> bytes:
     """The file's bytes. A missing path, a directory or an unreadable file is a one-line
     ``ValidationFailed`` on ``FILE`` (exit 2), not a traceback. Checked here rather than with
     typer's ``exists=``/``dir_okay=``: those raise typer's own click exceptions, which
     ``onestore.cli.main`` does not turn into one line."""
     if file.is_dir():
-        raise ValidationFailed.on("FILE", f"{file} is a directory, not a catalog file")
+        raise ValidationFailed.on("FILE", f"{file} is a directory, not a file")
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
             raise OnestoreError(f"{file.name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
@@ -82,7 +82,7 @@ def import_command(
     ),
 ) -> None:
     """Upsert products (and, from JSON, every other section) by code and SKU."""
-    raw = _read(file)
+    raw = read_file(file)
     kind = _format_of(file, file_format)
     locate = None
     known: list[RowError] = []
@@ -97,7 +97,7 @@ def import_command(
         document = parse_strict(raw)
         if not isinstance(document, dict):
             raise ValidationFailed.on("document", "must be a JSON object")
-    db = _database()
+    db = migrated_database()
     try:
         report = _run(db, document, skip_invalid, locate, known)
     except ImportRejected as rejected:
@@ -157,7 +157,7 @@ def export_command(
     out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
     """Write the catalog as a JSON document (every section) or CSV (products)."""
-    db = _database()
+    db = migrated_database()
     try:
         with db.uow(readonly=True) as uow:
             document = exporting.export_document(uow)

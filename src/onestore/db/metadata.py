@@ -32,5 +32,6 @@ def all_tables() -> MetaData:
     from onestore.db import tables as _db  # noqa: F401
     from onestore.demo import tables as _demo  # noqa: F401
     from onestore.inventory import tables as _inventory  # noqa: F401
+    from onestore.pricing import tables as _pricing  # noqa: F401
 
     return metadata

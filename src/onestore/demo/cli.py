@@ -35,6 +35,7 @@ _STAGES = {
     "staff": "Creating staff users",
     "stock": "Loading opening stock",
     "history": "Replaying 30 days of sales",
+    "pricing": "Prices, promotions and tax",
 }
 
 

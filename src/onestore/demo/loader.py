@@ -1,5 +1,5 @@
-"""Write the demo retailer into a database: catalog, staff, stock and the demo marker, in one
-transaction.
+"""Write the demo retailer into a database: catalog, staff, stock, pricing and the demo marker,
+in one transaction.
 
 Either the whole demo is there or none of it is, and running it again is safe: the marker in
 ``demo_runs`` says which seed and scale were loaded, so a repeat of the same demo is a no-op
@@ -21,6 +21,7 @@ from onestore.catalog.reference import list_locations
 from onestore.db.database import Database
 from onestore.db.uow import UnitOfWork
 from onestore.demo.generator import counts, digest, generate
+from onestore.demo.pricing import load_pricing
 from onestore.demo.staff import create_staff, staff_plan
 from onestore.demo.stock import load_stock, plan_stock
 from onestore.demo.tables import demo_runs
@@ -29,7 +30,7 @@ from onestore.kernel.ids import new_id
 
 ProgressReport = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages: ``generate``, ``catalog``, ``staff``, ``stock``,
-``history``."""
+``history``, ``pricing``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,10 @@ def load_demo(
         report("staff", 0, len(plan))
         create_staff(uow, plan, stores, lambda done: report("staff", done, len(plan)))
         stock = load_stock(uow, plan_stock(document, seed), report)
-        totals = {**counts(document), "staff": len(plan), **stock}
+        report("pricing", 0, 1)
+        pricing = load_pricing(uow, document)
+        report("pricing", 1, 1)
+        totals = {**counts(document), "staff": len(plan), **stock, **pricing}
         uow.conn.execute(
             demo_runs.insert().values(
                 id=new_id(),

@@ -1,0 +1,560 @@
+"""The best-price search at one priority: which offers take which units, exactly.
+
+At one priority every open unit ends with exactly one of: nothing, one best-price or exclusive
+discount, or the stack of compounded discounts that match it. Per-unit rules (simple
+discounts) are independent per piece, so each piece's best one is a small max. Offers that
+need several units — mix and match, buy N for X, quantity tiers — interact: the same shirt may
+complete a "3 for 2", a "shirt + tie" deal or lift a tiered discount to its next tier. For
+those the search is a dynamic programme over *what is still unclaimed*: from a state (units left
+per piece, applications used per offer) it tries every offer's next application and keeps the
+best total, remembering each state's answer so orders of application that meet are not searched
+twice. Offers that share no pieces are solved separately.
+
+What the search does not branch on is which units one application takes: each group of a set
+takes its units in order of what they add to that offer net of what they would get otherwise
+(their best per-unit rule), the most valuable first. That rule is what makes
+"least expensive free" pair expensive items together and deal prices take the dearest items; it
+is documented, with worked examples, in ``docs/pricing.md``. If a basket's state space exceeds
+the budget the search finishes greedily and says so (``SearchReport.exact``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import combinations
+from math import comb
+
+from onestore.pricing.model import Concurrency, Discount, Kind, Method, QuantityTier
+from onestore.pricing.pieces import Piece
+from onestore.pricing.steps import HUNDRED, PHASES, allocate, rnd, share, unit_step
+
+ZERO = Decimal(0)
+Offs = list[tuple[Discount, Decimal]]
+
+
+@dataclass(slots=True)
+class Application:
+    """One use of a multi-unit offer: ``chunks`` are (piece, first unit, units) with offs."""
+
+    discount: Discount
+    chunks: list[tuple[int, Decimal, Decimal]]
+    offs: list[Offs]
+    value: Decimal
+    consumed: Decimal = ZERO  # what the units it took cost before it
+
+
+def _compositions(total: int, parts: int) -> list[tuple[int, ...]]:
+    """Every way to write ``total`` as an ordered sum of ``parts`` non-negative integers."""
+    if parts == 0:
+        return [()] if total == 0 else []
+    if parts == 1:
+        return [(total,)]
+    return [
+        (first, *rest)
+        for first in range(total + 1)
+        for rest in _compositions(total - first, parts - 1)
+    ]
+
+
+@dataclass(slots=True)
+class Budget:
+    states: int = 0
+    limit: int = 20_000
+    ranked: bool = False  # some application chose its units by ranking, not by trying all
+
+    @property
+    def spent(self) -> bool:
+        return self.states >= self.limit
+
+
+class Level:
+    """The pieces open at one priority, the discounts of that priority, and the search."""
+
+    ENUMERATION_LIMIT = 64
+    SMALL = 4
+    BEAM = 2
+    """A component of at most ``SMALL`` line parts tries every candidate application at every
+    step; a bigger one follows the ``BEAM`` best candidates per step (the search is then still
+    exact over which offers apply and how often, and says it was not exhaustive)."""
+    """An offer with at most this many ways to choose one application's units tries them all;
+    a bigger one tries the ranked choices (and the report says the search was not exhaustive)."""
+
+    def __init__(
+        self,
+        pieces: Sequence[Piece],
+        singles: Sequence[Sequence[Discount]],
+        offers: Sequence[Discount],
+        eligible: dict[str, list[list[int]]],
+        quantum: Decimal,
+        budget: Budget,
+    ) -> None:
+        self.pieces = pieces
+        self.singles = singles  # per piece: simple discounts of this priority open to it
+        self.offers = list(offers)
+        self.eligible = eligible  # offer code -> per group, the piece indexes it may take
+        self.q = quantum
+        self.budget = budget
+        self._leftover: dict[tuple[int, Decimal], tuple[Decimal, Offs]] = {}
+        self._sets: dict[tuple[str, tuple[tuple[int, Decimal, Decimal], ...]], Application] = {}
+        self._unit: list[Decimal | None] = []
+        for p in pieces:  # a piece whose units all cost the same to the cent splits exactly
+            unit = p.amount / p.quantity if p.quantity else None
+            self._unit.append(unit if unit is not None and unit == unit.quantize(quantum) else None)
+        self._stacks = [
+            any(s.concurrency is Concurrency.COMPOUNDED for s in self.singles[i])
+            for i in range(len(pieces))
+        ]
+
+    # -- per-unit rules -----------------------------------------------------------------------
+    def remaining_amount(self, i: int, rem: Decimal) -> Decimal:
+        p = self.pieces[i]
+        return p.amount - share(p.amount, p.quantity, p.quantity - rem, self.q)
+
+    def stack(
+        self,
+        i: int,
+        amount: Decimal,
+        units: Decimal,
+        extra: Discount | None,
+        rule: tuple[Method, Decimal] | None,
+    ) -> Offs:
+        """The compounded simple discounts of piece ``i`` (plus ``extra``'s per-unit ``rule``)."""
+        steps: list[tuple[int, str, Discount, Method, Decimal]] = [
+            (PHASES[d.method], d.code, d, d.method, d.value)
+            for d in self.singles[i]
+            if d.concurrency is Concurrency.COMPOUNDED
+        ]
+        if extra is not None and rule is not None:
+            steps.append((PHASES[rule[0]], extra.code, extra, rule[0], rule[1]))
+        steps.sort(key=lambda s: (s[0], s[1]))
+        offs: Offs = []
+        running = amount
+        for _, _, discount, method, value in steps:
+            off = unit_step(method, value, running, units, self.q)
+            running -= off
+            offs.append((discount, off))
+        return offs
+
+    def leftover(self, i: int, rem: Decimal) -> tuple[Decimal, Offs]:
+        """Best per-unit outcome for the ``rem`` unclaimed units of piece ``i``."""
+        key = (i, rem)
+        found = self._leftover.get(key)
+        if found is not None:
+            return found
+        best: tuple[Decimal, Offs] = (ZERO, [])
+        if rem > 0 and self.singles[i]:
+            amount = self.remaining_amount(i, rem)
+            for d in self.singles[i]:
+                if d.concurrency is Concurrency.COMPOUNDED:
+                    continue
+                off = unit_step(d.method, d.value, amount, rem, self.q)
+                if off > best[0]:
+                    best = (off, [(d, off)])
+            stacked = self.stack(i, amount, rem, None, None)
+            total = sum((off for _, off in stacked), ZERO)
+            if total > best[0]:
+                best = (total, stacked)
+        self._leftover[key] = best
+        return best
+
+    # -- multi-unit offers --------------------------------------------------------------------
+    def _set_applications(self, d: Discount, rems: list[Decimal]) -> list[Application]:
+        """Candidate next applications of a set offer, one per way of choosing its units.
+
+        An offer with few choices tries them all. A bigger one ranks units per group by a few
+        orders that each win in some basket: what the unit adds to this offer net of what it
+        would get otherwise; dearest first; least given up first; cheapest first (the same
+        saving from goods worth less); and, for least-expensive-free on one group, the best
+        "most expensive free unit" pivot. The search branches on each distinct choice.
+        """
+        weight = ZERO if d.method is Method.AMOUNT else Decimal(1)
+        if d.method is Method.PERCENT:
+            weight = d.value / HUNDRED
+        facts: dict[int, tuple[Decimal, Decimal]] = {}  # piece -> (unit amount, given up per unit)
+        for group in self.eligible[d.code]:
+            for i in group:
+                if i not in facts and rems[i] > 0 and self.pieces[i].whole:
+                    unit = self.remaining_amount(i, rems[i]) / rems[i]
+                    facts[i] = (unit, self.leftover(i, rems[i])[0] / rems[i])
+        orders = [
+            lambda i: (-(weight * facts[i][0] - facts[i][1]), -facts[i][0], i),
+            lambda i: (-facts[i][0], facts[i][1], i),
+            lambda i: (facts[i][1], -facts[i][0], i),
+            lambda i: (facts[i][0], facts[i][1], i),
+        ]
+        found: dict[tuple[tuple[int, Decimal], ...], Application] = {}
+        if self._choices(d, rems, facts) <= self.ENUMERATION_LIMIT:
+            for every in self._every_pick(d, rems, facts):
+                found.setdefault(tuple(sorted(every.items())), self._from_picks(d, rems, every))
+            return [app for app in found.values() if app.value > 0]
+        self.budget.ranked = True
+        for order in orders:
+            picks = self._pick(d, rems, facts, [sorted(facts, key=order)] * len(d.groups))
+            if picks is not None:
+                found.setdefault(tuple(sorted(picks.items())), self._from_picks(d, rems, picks))
+        if d.method is Method.LEAST_EXPENSIVE_FREE and len(d.groups) == 1:
+            for picks in self._pivot_picks(d, rems, facts):
+                found.setdefault(tuple(sorted(picks.items())), self._from_picks(d, rems, picks))
+        return [app for app in found.values() if app.value > 0]
+
+    def _choices(
+        self, d: Discount, rems: list[Decimal], facts: dict[int, tuple[Decimal, Decimal]]
+    ) -> int:
+        """How many ways one application could choose its units (an upper bound)."""
+        total = 1
+        for g, group in enumerate(d.groups):
+            pieces = sum(1 for i in self.eligible[d.code][g] if i in facts)
+            total *= comb(pieces + group.quantity - 1, group.quantity)
+        return total
+
+    def _every_pick(
+        self, d: Discount, rems: list[Decimal], facts: dict[int, tuple[Decimal, Decimal]]
+    ) -> list[dict[int, Decimal]]:
+        """Every way to fill the groups from the unclaimed units (small offers only)."""
+        out: list[dict[int, Decimal]] = []
+
+        def fill(g: int, taken: dict[int, Decimal]) -> None:
+            if g == len(d.groups):
+                out.append(taken)
+                return
+            pieces = [
+                i for i in self.eligible[d.code][g] if i in facts and rems[i] > taken.get(i, ZERO)
+            ]
+            for counts in _compositions(d.groups[g].quantity, len(pieces)):
+                more = dict(taken)
+                for i, count in zip(pieces, counts, strict=True):
+                    if count:
+                        more[i] = more.get(i, ZERO) + count
+                if all(more[i] <= rems[i] for i in more):
+                    fill(g + 1, more)
+
+        fill(0, {})
+        return out
+
+    def _pick(
+        self,
+        d: Discount,
+        rems: list[Decimal],
+        facts: dict[int, tuple[Decimal, Decimal]],
+        rankings: list[list[int]],
+    ) -> dict[int, Decimal] | None:
+        taken: dict[int, Decimal] = {}
+        # the group with the fewest units to choose from chooses first, so a broad group
+        # does not take the only unit a narrow one could use
+        scarcity = sorted(
+            range(len(d.groups)),
+            key=lambda g: (sum(rems[i] for i in self.eligible[d.code][g] if i in facts), g),
+        )
+        for g in scarcity:
+            group = d.groups[g]
+            allowed = set(self.eligible[d.code][g])
+            need = Decimal(group.quantity)
+            for i in rankings[g]:
+                if i not in allowed:
+                    continue
+                take = min(need, rems[i] - taken.get(i, ZERO))
+                if take > 0:
+                    taken[i] = taken.get(i, ZERO) + take
+                    need -= take
+                if need == 0:
+                    break
+            if need > 0:
+                return None
+        return taken
+
+    def _pivot_picks(
+        self, d: Discount, rems: list[Decimal], facts: dict[int, tuple[Decimal, Decimal]]
+    ) -> list[dict[int, Decimal]]:
+        """Least-expensive-free: for each price level, the best free units at or below it and
+        the paid units at or above it that give up the least."""
+        size = Decimal(d.groups[0].quantity)
+        free_n = Decimal(d.free_count)
+        result = []
+        for pivot in {facts[i][0] for i in facts}:
+            below = sorted(
+                (i for i in facts if facts[i][0] <= pivot),
+                key=lambda i: (-(facts[i][0] - facts[i][1]), i),
+            )
+            free = self._take(below, rems, free_n, {})
+            if free is None:
+                continue
+            top = max(facts[i][0] for i in free)
+            above = sorted(
+                (i for i in facts if facts[i][0] >= top),
+                key=lambda i: (facts[i][1], -facts[i][0], i),
+            )
+            both = self._take(above, rems, size - free_n, dict(free))
+            if both is not None:
+                result.append(both)
+        return result
+
+    @staticmethod
+    def _take(
+        ranking: list[int], rems: list[Decimal], need: Decimal, taken: dict[int, Decimal]
+    ) -> dict[int, Decimal] | None:
+        for i in ranking:
+            take = min(need, rems[i] - taken.get(i, ZERO))
+            if take > 0:
+                taken[i] = taken.get(i, ZERO) + take
+                need -= take
+            if need == 0:
+                return taken
+        return None
+
+    def _from_picks(
+        self, d: Discount, rems: list[Decimal], picks: dict[int, Decimal]
+    ) -> Application:
+        chunks = tuple(
+            (i, self.pieces[i].quantity - rems[i], units) for i, units in sorted(picks.items())
+        )
+        key = (d.code, chunks)
+        found = self._sets.get(key)
+        if found is None:
+            found = self._quick_set(d, list(chunks)) or self._evaluate_set(d, list(chunks))
+            self._sets[key] = found
+        return found
+
+    def _quick_set(
+        self, d: Discount, chunks: list[tuple[int, Decimal, Decimal]]
+    ) -> Application | None:
+        """The saving of a set with nothing stacked on it, without sharing it out yet (the
+        search needs the number; the shares are worked out only for the plan it keeps)."""
+        if d.concurrency is Concurrency.COMPOUNDED and any(self._stacks[i] for i, _, _ in chunks):
+            return None
+        amounts = [self._chunk_amount(i, s, u) for i, s, u in chunks]
+        total = sum(amounts, ZERO)
+        if d.method is Method.LEAST_EXPENSIVE_FREE:
+            value = sum(self._set_offs(d, chunks, amounts), ZERO)
+        elif d.method is Method.DEAL_PRICE:
+            value = max(total - d.value, ZERO)
+        elif d.method is Method.AMOUNT:
+            value = min(d.value, total)
+        else:
+            value = rnd(total * d.value / HUNDRED, self.q)
+        return Application(d, chunks, [], value, total)
+
+    def offs_of(self, app: Application) -> list[Offs]:
+        """Each chunk's discounts: worked out now if the search only needed the total."""
+        if app.offs or not app.chunks:
+            return app.offs
+        return self._evaluate_set(app.discount, app.chunks).offs
+
+    def _chunk_amount(self, i: int, start: Decimal, units: Decimal) -> Decimal:
+        unit = self._unit[i]
+        if unit is not None:
+            return unit * units
+        p = self.pieces[i]
+        return share(p.amount, p.quantity, start + units, self.q) - share(
+            p.amount, p.quantity, start, self.q
+        )
+
+    def _evaluate_set(self, d: Discount, chunks: list[tuple[int, Decimal, Decimal]]) -> Application:
+        running = [self._chunk_amount(i, s, u) for i, s, u in chunks]
+        start_total = sum(running, ZERO)
+        offs: list[Offs] = [[] for _ in chunks]
+        compounded = d.concurrency is Concurrency.COMPOUNDED
+        singles = [
+            sorted(
+                (
+                    s
+                    for s in self.singles[i]
+                    if compounded and s.concurrency is Concurrency.COMPOUNDED
+                ),
+                key=lambda s: s.code,
+            )
+            for i, _, _ in chunks
+        ]
+        for phase in (0, 1, 2):
+            for c, (_, _, units) in enumerate(chunks):
+                for s in singles[c]:
+                    if PHASES[s.method] == phase:
+                        off = unit_step(s.method, s.value, running[c], units, self.q)
+                        running[c] -= off
+                        offs[c].append((s, off))
+            if PHASES[d.method] != phase:
+                continue
+            parts = self._set_offs(d, chunks, running)
+            for c, off in enumerate(parts):
+                running[c] -= off
+                offs[c].append((d, off))
+        return Application(d, chunks, offs, start_total - sum(running, ZERO), start_total)
+
+    def _set_offs(
+        self, d: Discount, chunks: list[tuple[int, Decimal, Decimal]], running: list[Decimal]
+    ) -> list[Decimal]:
+        total = sum(running, ZERO)
+        if d.method is Method.LEAST_EXPENSIVE_FREE:
+            units = sorted((running[c] / u, c) for c, (_, _, u) in enumerate(chunks) if u > 0)
+            free: dict[int, Decimal] = {}
+            left = Decimal(d.free_count)
+            for _, c in units:
+                if left <= 0:
+                    break
+                take = min(left, chunks[c][2] - free.get(c, ZERO))
+                free[c] = free.get(c, ZERO) + take
+                left -= take
+            return [
+                share(running[c], chunks[c][2], free.get(c, ZERO), self.q)
+                for c in range(len(chunks))
+            ]
+        if d.method is Method.DEAL_PRICE:
+            off = max(total - d.value, ZERO)
+        elif d.method is Method.AMOUNT:
+            off = min(d.value, total)
+        else:
+            off = rnd(total * d.value / HUNDRED, self.q)
+        return allocate(off, running, self.q)
+
+    def _tier_applications(self, d: Discount, rems: list[Decimal]) -> list[Application]:
+        """Candidate uses of a tiered quantity discount: which lines join it.
+
+        With few lines every subset is tried. Otherwise, for each tier, lines are ranked by what
+        that tier gives them net of their best per-unit rule, and every prefix of the ranking is
+        a candidate; its quantity decides the tier it
+        actually reaches (tiers need not get better as they go up, so stopping short of the next
+        tier can be the better price).
+        """
+        pool = sorted({i for group in self.eligible[d.code] for i in group if rems[i] > 0})
+        found: dict[frozenset[int], Application] = {}
+        if 2 ** len(pool) - 1 <= self.ENUMERATION_LIMIT:
+            for size in range(1, len(pool) + 1):
+                for subset in combinations(pool, size):
+                    total = sum((rems[i] for i in subset), ZERO)
+                    tiers = [t for t in d.tiers if t.min_quantity <= total]
+                    if tiers:
+                        found[frozenset(subset)] = self._tier_application(
+                            d, rems, list(subset), tiers[-1]
+                        )
+            return [app for app in found.values() if app.value > 0]
+        self.budget.ranked = True
+        for tier in d.tiers:
+            rule = (tier.method, tier.value)
+            gains = []
+            for i in pool:
+                offs = self._tier_offs(d, i, self.remaining_amount(i, rems[i]), rems[i], rule)
+                value = sum((o for _, o in offs), ZERO)
+                gains.append((value - self.leftover(i, rems[i])[0], i))
+            gains.sort(key=lambda g: (-g[0], g[1]))
+            quantity = ZERO
+            for k, (_, i) in enumerate(gains):
+                quantity += rems[i]
+                chosen = frozenset(i for _, i in gains[: k + 1])
+                if quantity < d.tiers[0].min_quantity or chosen in found:
+                    continue
+                reached = [t for t in d.tiers if t.min_quantity <= quantity][-1]
+                found[chosen] = self._tier_application(d, rems, sorted(chosen), reached)
+        return [app for app in found.values() if app.value > 0]
+
+    def _tier_application(
+        self, d: Discount, rems: list[Decimal], chosen: list[int], tier: QuantityTier
+    ) -> Application:
+        rule = (tier.method, tier.value)
+        chunks, all_offs, value, consumed = [], [], ZERO, ZERO
+        for i in chosen:
+            offs = self._tier_offs(d, i, self.remaining_amount(i, rems[i]), rems[i], rule)
+            chunks.append((i, self.pieces[i].quantity - rems[i], rems[i]))
+            all_offs.append(offs)
+            value += sum((o for _, o in offs), ZERO)
+            consumed += self.remaining_amount(i, rems[i])
+        return Application(d, chunks, all_offs, value, consumed)
+
+    def _tier_offs(
+        self, d: Discount, i: int, amount: Decimal, units: Decimal, rule: tuple[Method, Decimal]
+    ) -> Offs:
+        if d.concurrency is Concurrency.COMPOUNDED:
+            return self.stack(i, amount, units, d, rule)
+        return [(d, unit_step(rule[0], rule[1], amount, units, self.q))]
+
+    # -- the search ---------------------------------------------------------------------------
+    def solve(self) -> tuple[list[Application], dict[int, Decimal]]:
+        """The best applications and, per piece, the units left to per-unit rules."""
+        rems = [p.quantity for p in self.pieces]
+        applications: list[Application] = []
+        for component, offers in self._components():
+            apps = self._solve_component(component, offers, rems)
+            for app in apps:
+                for i, _, units in app.chunks:
+                    rems[i] -= units
+            applications += apps
+        return applications, dict(enumerate(rems))
+
+    def _components(self) -> list[tuple[list[int], list[Discount]]]:
+        parent = list(range(len(self.pieces)))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for d in self.offers:
+            members = [i for group in self.eligible[d.code] for i in group]
+            for i in members[1:]:
+                parent[find(i)] = find(members[0])
+        groups: dict[int, list[Discount]] = {}
+        pieces: dict[int, list[int]] = {}
+        for d in self.offers:
+            members = [i for group in self.eligible[d.code] for i in group]
+            if members:
+                groups.setdefault(find(members[0]), []).append(d)
+        for i in range(len(self.pieces)):
+            pieces.setdefault(find(i), []).append(i)
+        return [(pieces[root], offers) for root, offers in groups.items()]
+
+    def _solve_component(
+        self, members: list[int], offers: list[Discount], rems: list[Decimal]
+    ) -> list[Application]:
+        """Best plan for one component, deciding the offers one after another (how many times,
+        on which units), so each combination of applications is reached once. Among equal
+        savings, the plan that uses the least value of goods wins, so lower priorities have
+        the most left to work with."""
+        Score = tuple[Decimal, Decimal]  # (saving, -value of the units the sets used)
+        Key = tuple[tuple[Decimal, ...], int, int]
+        memo: dict[Key, tuple[Score, list[Application]]] = {}
+        base = list(rems)
+        position = {i: n for n, i in enumerate(members)}
+        beam = self.BEAM if len(members) > self.SMALL else len(offers) * 10**6
+
+        def best(state: tuple[Decimal, ...], o: int, used: int) -> tuple[Score, list[Application]]:
+            key = (state, o, used)
+            found = memo.get(key)
+            if found is not None:
+                return found
+            current = list(base)
+            for i, rem in zip(members, state, strict=True):
+                current[i] = rem
+            if o == len(offers):
+                stop = sum((self.leftover(i, current[i])[0] for i in members), ZERO)
+                answer: tuple[Score, list[Application]] = ((stop, ZERO), [])
+                memo[key] = answer
+                return answer
+            self.budget.states += 1
+            answer = best(state, o + 1, 0)  # no (more) applications of this offer
+            candidates = self._next_applications(offers[o], used, current)
+            width = 1 if self.budget.spent else beam
+            if len(candidates) > width:
+                self.budget.ranked = True
+                candidates = candidates[:width]
+            for app in candidates:
+                after = list(state)
+                for i, _, units in app.chunks:
+                    after[position[i]] -= units
+                (value, spent), plan = best(tuple(after), o, used + 1)
+                score = (app.value + value, spent - app.consumed)
+                if score > answer[0]:
+                    answer = (score, [app, *plan])
+            memo[key] = answer
+            return answer
+
+        return best(tuple(rems[i] for i in members), 0, 0)[1]
+
+    def _next_applications(self, d: Discount, used: int, rems: list[Decimal]) -> list[Application]:
+        if d.kind is Kind.QUANTITY and d.tiers:
+            return [] if used else self._tier_applications(d, rems)
+        if d.max_applications is not None and used >= d.max_applications:
+            return []
+        found = self._set_applications(d, rems)
+        found.sort(key=lambda app: (-app.value, app.consumed))
+        return found

@@ -1,0 +1,100 @@
+"""Threshold discounts: spend X, get Y off — evaluated last, on what the lines cost by then.
+
+A threshold counts and discounts only the lines its item rules allow, never a line that carries
+an exclusive discount; an exclusive threshold counts only lines with no discount at all. Of the
+thresholds in scope the customer gets the best single one, or the stack of the compounded ones
+(amount-off before percent-off, each on what the previous left), whichever saves more. The
+discount is shared over the counted lines in proportion to their amounts, so the lines' shares
+always add up to it exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from onestore.pricing.model import Concurrency, Discount, Kind, Method
+from onestore.pricing.sale import Sale
+from onestore.pricing.steps import HUNDRED, allocate, rnd
+
+ZERO = Decimal(0)
+
+
+def _thresholds(sale: Sale) -> list[Discount]:
+    seen: dict[str, Discount] = {}
+    for about in sale.about:
+        for d in about:
+            if d.kind is Kind.THRESHOLD and sale.refusal(d) is None:
+                seen[d.code] = d
+    return [seen[c] for c in sorted(seen)]
+
+
+def threshold_pieces(sale: Sale, d: Discount) -> list[int]:
+    """Pieces a threshold discount counts and discounts."""
+    found = []
+    for k, p in enumerate(sale.pieces):
+        line = sale.lines[p.line]
+        if p.exclusive or line.overridden or not sale.matches(d.items, p.line):
+            continue
+        if d.concurrency is Concurrency.EXCLUSIVE and p.applied:
+            continue
+        found.append(k)
+    return found
+
+
+def threshold_off(d: Discount, base: Decimal, quantum: Decimal) -> Decimal:
+    """What threshold ``d`` takes off a qualifying ``base`` (zero below its first tier)."""
+    reached = [t for t in d.threshold_tiers if t.min_amount <= base]
+    if not reached or base <= 0:
+        return ZERO
+    tier = reached[-1]
+    if tier.method is Method.PERCENT:
+        return rnd(base * tier.value / HUNDRED, quantum)
+    return min(tier.value, base)
+
+
+def apply_thresholds(sale: Sale) -> None:
+    candidates = _thresholds(sale)
+    if not candidates:
+        return
+    options: list[list[Discount]] = [
+        [d] for d in candidates if d.concurrency is not Concurrency.COMPOUNDED
+    ]
+    stack = [d for d in candidates if d.concurrency is Concurrency.COMPOUNDED]
+    if stack:
+        options.append(sorted(stack, key=_threshold_step_order))
+    best: tuple[Decimal, list[tuple[Discount, list[int], list[Decimal]]]] = (ZERO, [])
+    for option in options:
+        total, plan = _threshold_plan(sale, option)
+        if total > best[0]:
+            best = (total, plan)
+    for d, members, offs in best[1]:
+        for k, off in zip(members, offs, strict=True):
+            if off > 0:
+                piece = sale.pieces[k]
+                piece.amount -= off
+                piece.applied.append((d, off))
+
+
+def _threshold_step_order(d: Discount) -> tuple[int, str]:
+    method = d.threshold_tiers[0].method if d.threshold_tiers else Method.PERCENT
+    return (0 if method is Method.AMOUNT else 1, d.code)
+
+
+def _threshold_plan(
+    sale: Sale, option: list[Discount]
+) -> tuple[Decimal, list[tuple[Discount, list[int], list[Decimal]]]]:
+    running = {k: p.amount for k, p in enumerate(sale.pieces)}
+    plan = []
+    total = ZERO
+    for d in option:
+        members = threshold_pieces(sale, d)
+        weights = [running[k] for k in members]
+        off = threshold_off(d, sum(weights, ZERO), sale.quantum)
+        if off <= 0:
+            continue
+        offs = allocate(off, weights, sale.quantum)
+        for k, part in zip(members, offs, strict=True):
+            running[k] -= part
+        plan.append((d, members, offs))
+        total += off
+    return total, plan
