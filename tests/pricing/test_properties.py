@@ -14,7 +14,7 @@ from onestore.pricing.model import Concurrency, Discount, Kind, PricedBasket, Pr
 
 from .strategies import CONTEXT, discount, discounts, lines
 
-QUICK = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+QUICK = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def priced(offers: list[Discount], basket: list[PricingLine]) -> PricedBasket:

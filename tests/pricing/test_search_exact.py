@@ -12,7 +12,7 @@ from .exhaustive import exhaustive_price
 from .strategies import CONTEXT, discounts, lines
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(basket=lines(), offers=discounts(thresholds=False))
 def test_search_matches_exhaustive_enumeration(
     basket: list[PricingLine], offers: list[Discount]
