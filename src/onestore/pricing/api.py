@@ -134,6 +134,7 @@ def _own_claims(principal: Principal, basket: BasketIn) -> None:
             ("customer_groups", basket.customer_groups),
             ("loyalty_tier", basket.loyalty_tier),
             ("customer", basket.customer),
+            ("lines.override", any(line.override for line in basket.lines)),
         )
         if value
     ]

@@ -125,10 +125,12 @@ def redeem(
     for code in sorted({c.upper() for c in codes}):  # sorted: coupon rows lock in one order
         r = t.coupon_redemptions
         already = uow.conn.execute(
-            select(r.c.id).where(r.c.coupon_code == code, r.c.order_ref == order_ref)
+            select(r.c.id, r.c.released_at).where(
+                r.c.coupon_code == code, r.c.order_ref == order_ref
+            )
         ).first()
-        if already is not None:
-            continue
+        if already is not None and already.released_at is None:
+            continue  # this order redeemed it before (a retry): count nothing
         check(uow, [code], customer=customer, day=day)
         _take_use(uow, code)
         if customer is not None and not _NAIVE:  # re-count now that the coupon row is locked
@@ -137,6 +139,14 @@ def redeem(
             ).scalar_one()
             if limit is not None and _customer_uses(uow, [code], customer).get(code, 0) >= limit:
                 raise Conflict(f"coupon {code}: this customer has reached its limit")
+        if already is not None:  # the order gave it back (cancelled) and takes it again
+            uow.conn.execute(
+                update(r)
+                .where(r.c.id == already.id)
+                .values(released_at=None, redeemed_at=uow.now())
+            )
+            counted.append(code)
+            continue
         uow.conn.execute(
             insert(r).values(
                 id=new_id(),
@@ -179,15 +189,19 @@ def release(uow: UnitOfWork, order_ref: str) -> list[str]:
         .where(r.c.order_ref == order_ref, r.c.released_at.is_(None))
         .order_by(r.c.coupon_code)
     ).all()
+    released = []
     for row in rows:
-        uow.conn.execute(
+        done = uow.conn.execute(
             update(r)
             .where(and_(r.c.id == row.id, r.c.released_at.is_(None)))
             .values(released_at=uow.now())
         )
+        if done.rowcount != 1:  # a concurrent release got there first: give back once
+            continue
+        released.append(row.coupon_code)
         uow.conn.execute(
             update(t.coupons)
             .where(t.coupons.c.code == row.coupon_code, t.coupons.c.uses > 0)
             .values(uses=t.coupons.c.uses - 1)
         )
-    return [row.coupon_code for row in rows]
+    return released

@@ -220,6 +220,9 @@ def _read_discount(raw: object, where: str, problems: Problems) -> Discount | No
 
 def _check_kind_keys(fields: Fields, kind: Kind) -> None:
     own = (*_COMMON_KEYS, *_KIND_KEYS[kind])
+    items = fields.raw.get("items")
+    if kind is Kind.MIX_MATCH and isinstance(items, dict) and any(items.values()):
+        fields.error("items", "a mix_match discount takes its item rules in each group's items")
     others = {k for keys in _KIND_KEYS.values() for k in keys if k not in own}
     fields.check_keys(own, {k: f"not used by a {kind.value} discount" for k in others})
 

@@ -202,6 +202,9 @@ class Fields:
         elif isinstance(value, Decimal | str):
             try:
                 exact = Decimal(value.strip() if isinstance(value, str) else value)
+                if exact.is_finite() and exact.adjusted() > 18:  # never int() a googol
+                    self.error(key, f"must be at most {high}")
+                    return None
                 if exact.is_finite() and exact == exact.to_integral_value():
                     whole = int(exact)
             except InvalidOperation:

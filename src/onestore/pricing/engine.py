@@ -12,9 +12,9 @@ Order of application (``docs/pricing.md`` has worked examples):
    price. Units discounted at a priority are done — unless the setting "compound across
    priorities" is on and they carry only compounded discounts, in which case lower-priority
    compounded discounts stack on top.
-4. Threshold discounts, last, on the amount after all of the above, over the lines their rules
-   allow (never lines with an exclusive discount; an exclusive threshold only over undiscounted
-   lines); the best of them for the customer, or a compounded stack of them.
+4. Threshold discounts, last, on the amount after all of the above, over the whole lines their
+   rules allow (never a line with an exclusive discount; an exclusive threshold only over
+   undiscounted lines); the best single one for the customer, or the compounded stack.
 5. Tax on each line's net amount, inclusive or exclusive per channel, rounded per line or per
    document.
 """
@@ -134,7 +134,7 @@ def _run_priority(sale: Sale, priority: int, budget: Budget, search: type[Level]
     across = sale.ctx.compound_across_priorities
     for app in applications:
         for (li, start, units), offs in zip(app.chunks, level.offs_of(app), strict=True):
-            amount = level._chunk_amount(li, start, units)
+            amount = level.chunk_amount(li, start, units)
             replaced[li].append(pieces[li].after(units, amount, offs, across_priorities=across))
     for li, rem in rems.items():
         if rem > 0:

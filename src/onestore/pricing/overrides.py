@@ -25,6 +25,7 @@ from onestore.kernel.errors import PermissionDenied, ValidationFailed
 from onestore.kernel.events import DomainEvent
 from onestore.kernel.ids import new_id
 from onestore.kernel.money import Money
+from onestore.pricing import refs
 from onestore.pricing import tables as t
 from onestore.pricing.basket import BasketIn, BasketLineIn
 from onestore.pricing.books import cache_for
@@ -87,12 +88,15 @@ def cut_percent(from_price: Money, to_price: Money) -> Decimal:
     )
 
 
-def limit_of(principal: Principal, limits: dict[str, Decimal]) -> Decimal:
-    """The largest cut ``principal`` may make alone (their best role)."""
+def limit_of(principal: Principal, limits: dict[str, Decimal], location_id: str) -> Decimal:
+    """The largest cut ``principal`` may make alone at the store ``location_id``: the best of
+    their roles granted everywhere or at that store (a grant at another store does not count)."""
     if principal.kind is not PrincipalKind.STAFF:
         return Decimal(-1)
     found = [
-        limits.get(role.value, DEFAULT_LIMITS.get(role, Decimal(-1))) for role in principal.roles
+        limits.get(g.role.value, DEFAULT_LIMITS.get(g.role, Decimal(-1)))
+        for g in principal.grants
+        if g.location_id is None or g.location_id == location_id
     ]
     return max(found, default=Decimal(-1))
 
@@ -107,7 +111,7 @@ def prepare_override(
     *,
     requester: Principal,
     channel: str,
-    store: str | None,
+    store: str,
     sku: str,
     price: Money,
     reason: ReasonCode,
@@ -124,11 +128,12 @@ def prepare_override(
         book = cache_for(db).get(uow)
         _, lines = resolve(uow, book, basket)
         limits = _limits(uow)
+        location_id = refs.location_id_or_raise(uow, store)
     current = lines[0].unit_price
     if price.currency != current.currency:
         raise ValidationFailed.on("price.currency", f"the sale is in {current.currency}")
     cut = cut_percent(current, price)
-    mine = limit_of(requester, limits)
+    mine = limit_of(requester, limits, location_id)
     if mine < 0:
         raise PermissionDenied("your role may not override prices")
     approver: Principal | None = None
@@ -140,7 +145,7 @@ def prepare_override(
             raise PermissionDenied(
                 "approver: the approver must be someone other than the requester"
             )
-        if limit_of(approver, limits) < cut:
+        if limit_of(approver, limits, location_id) < cut:
             raise PermissionDenied(f"approver: their limit does not cover a {cut}% cut")
     return Override(
         new_id(),
@@ -195,7 +200,7 @@ def _needs_approval(cut: Decimal, mine: Decimal) -> PermissionDenied:
 @dataclass(frozen=True, slots=True)
 class OverrideIn:
     channel: str
-    store: str | None
+    store: str
     sku: str
     price: Decimal
     reason: ReasonCode
@@ -211,7 +216,7 @@ def parse_override(doc: object) -> OverrideIn:
         raise AssertionError("unreachable")  # pragma: no cover
     fields.check_keys(("channel", "store", "sku", "price", "reason", "approver"))
     channel = fields.code("channel")
-    store = fields.code("store", required=False)
+    store = fields.code("store")  # an override is made at a till, in one store
     sku = fields.code("sku")
     price = fields.amount("price", None, positive=False)
     reason = fields.choice("reason", ReasonCode)
@@ -226,5 +231,6 @@ def parse_override(doc: object) -> OverrideIn:
         elif username is not None:
             approver = (username, password)
     problems.raise_if_any()
-    assert channel is not None and sku is not None and price is not None and reason is not None
+    assert channel is not None and store is not None and sku is not None
+    assert price is not None and reason is not None
     return OverrideIn(channel, store, sku, price, reason, approver)

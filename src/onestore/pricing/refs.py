@@ -182,6 +182,15 @@ def store_or_raise(uow: UnitOfWork, code: str, field: str = "store") -> tuple[st
     return jurisdiction(row.country, row.region), row.timezone
 
 
+def location_id_or_raise(uow: UnitOfWork, code: str, field: str = "store") -> str:
+    row = uow.conn.execute(
+        select(locations.c.id).where(or_(locations.c.code == code, locations.c.id == code))
+    ).first()
+    if row is None:
+        raise ValidationFailed.on(field, f"unknown store {code!r}")
+    return str(row.id)
+
+
 def known_codes(uow: UnitOfWork, kind: str, codes: set[str]) -> set[str]:
     """Which of ``codes`` exist as channels or locations (``kind`` "channel" or "store")."""
     if not codes:

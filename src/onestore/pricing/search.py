@@ -74,6 +74,7 @@ class Level:
 
     ENUMERATION_LIMIT = 64
     SMALL = 4
+    DEEP = 200
     BEAM = 2
     """A component of at most ``SMALL`` line parts tries every candidate application at every
     step; a bigger one follows the ``BEAM`` best candidates per step (the search is then still
@@ -323,7 +324,7 @@ class Level:
         search needs the number; the shares are worked out only for the plan it keeps)."""
         if d.concurrency is Concurrency.COMPOUNDED and any(self._stacks[i] for i, _, _ in chunks):
             return None
-        amounts = [self._chunk_amount(i, s, u) for i, s, u in chunks]
+        amounts = [self.chunk_amount(i, s, u) for i, s, u in chunks]
         total = sum(amounts, ZERO)
         if d.method is Method.LEAST_EXPENSIVE_FREE:
             value = sum(self._set_offs(d, chunks, amounts), ZERO)
@@ -341,7 +342,8 @@ class Level:
             return app.offs
         return self._evaluate_set(app.discount, app.chunks).offs
 
-    def _chunk_amount(self, i: int, start: Decimal, units: Decimal) -> Decimal:
+    def chunk_amount(self, i: int, start: Decimal, units: Decimal) -> Decimal:
+        """What units ``start`` … ``start + units`` of piece ``i`` cost (see ``steps.share``)."""
         unit = self._unit[i]
         if unit is not None:
             return unit * units
@@ -351,7 +353,7 @@ class Level:
         )
 
     def _evaluate_set(self, d: Discount, chunks: list[tuple[int, Decimal, Decimal]]) -> Application:
-        running = [self._chunk_amount(i, s, u) for i, s, u in chunks]
+        running = [self.chunk_amount(i, s, u) for i, s, u in chunks]
         start_total = sum(running, ZERO)
         offs: list[Offs] = [[] for _ in chunks]
         compounded = d.concurrency is Concurrency.COMPOUNDED
@@ -513,6 +515,8 @@ class Level:
         Score = tuple[Decimal, Decimal]  # (saving, -value of the units the sets used)
         Key = tuple[tuple[Decimal, ...], int, int]
         memo: dict[Key, tuple[Score, list[Application]]] = {}
+        if sum((rems[i] for i in members), ZERO) > self.DEEP:
+            return self._greedy(members, offers, rems)
         base = list(rems)
         position = {i: n for n, i in enumerate(members)}
         beam = self.BEAM if len(members) > self.SMALL else len(offers) * 10**6
@@ -549,6 +553,25 @@ class Level:
             return answer
 
         return best(tuple(rems[i] for i in members), 0, 0)[1]
+
+    def _greedy(
+        self, members: list[int], offers: list[Discount], rems: list[Decimal]
+    ) -> list[Application]:
+        """A component too big to search (more units than ``DEEP``: 2,500 of one item in a
+        deal): each offer in turn takes its best next application while that saves anything.
+        The report then says the search was not exact."""
+        self.budget.states = max(self.budget.states, self.budget.limit)
+        current = list(rems)
+        plan: list[Application] = []
+        for d in offers:
+            used = 0
+            while candidates := self._next_applications(d, used, current):
+                app = candidates[0]
+                for i, _, units in app.chunks:
+                    current[i] -= units
+                plan.append(app)
+                used += 1
+        return plan
 
     def _next_applications(self, d: Discount, used: int, rems: list[Decimal]) -> list[Application]:
         if d.kind is Kind.QUANTITY and d.tiers:

@@ -165,9 +165,13 @@ def _local(moment: datetime, zone: str) -> datetime:
     if moment.tzinfo is None:
         return moment
     try:
-        return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        zone_info = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         return moment.replace(tzinfo=None)
+    try:
+        return moment.astimezone(zone_info).replace(tzinfo=None)
+    except OverflowError:
+        raise ValidationFailed.on("at", "is out of the range of dates") from None
 
 
 def priced_to_json(basket: PricedBasket) -> dict[str, object]:

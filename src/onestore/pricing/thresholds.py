@@ -3,7 +3,8 @@
 A threshold counts and discounts only the lines its item rules allow, never a line that carries
 an exclusive discount; an exclusive threshold counts only lines with no discount at all. Of the
 thresholds in scope the customer gets the best single one, or the stack of the compounded ones
-(amount-off before percent-off, each on what the previous left), whichever saves more. The
+(amount-off before percent-off, each on what the previous left, each tier decided on the amount
+before any threshold), whichever saves more. The
 discount is shared over the counted lines in proportion to their amounts, so the lines' shares
 always add up to it exactly.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from onestore.pricing.model import Concurrency, Discount, Kind, Method
+from onestore.pricing.model import Concurrency, Discount, Kind, Method, ThresholdTier
 from onestore.pricing.sale import Sale
 from onestore.pricing.steps import HUNDRED, allocate, rnd
 
@@ -29,16 +30,24 @@ def _thresholds(sale: Sale) -> list[Discount]:
 
 
 def threshold_pieces(sale: Sale, d: Discount) -> list[int]:
-    """Pieces a threshold discount counts and discounts."""
-    found = []
-    for k, p in enumerate(sale.pieces):
-        line = sale.lines[p.line]
-        if p.exclusive or line.overridden or not sale.matches(d.items, p.line):
-            continue
-        if d.concurrency is Concurrency.EXCLUSIVE and p.applied:
-            continue
-        found.append(k)
-    return found
+    """Pieces a threshold discount counts and discounts: whole lines, never a line with an
+    exclusive discount on any of its units; for an exclusive threshold, only lines with no
+    discount at all."""
+    closed: set[int] = set()
+    touched: set[int] = set()
+    for p in sale.pieces:
+        if p.exclusive:
+            closed.add(p.line)
+        if p.applied:
+            touched.add(p.line)
+    shut = closed | touched if d.concurrency is Concurrency.EXCLUSIVE else closed
+    return [
+        k
+        for k, p in enumerate(sale.pieces)
+        if p.line not in shut
+        and not sale.lines[p.line].overridden
+        and sale.matches(d.items, p.line)
+    ]
 
 
 def threshold_off(d: Discount, base: Decimal, quantum: Decimal) -> Decimal:
@@ -53,15 +62,15 @@ def threshold_off(d: Discount, base: Decimal, quantum: Decimal) -> Decimal:
 
 
 def apply_thresholds(sale: Sale) -> None:
+    """The best of: each threshold alone, or all compounded ones stacked — every threshold's
+    tier decided on the amount before any threshold, so adding one never costs the customer."""
     candidates = _thresholds(sale)
     if not candidates:
         return
-    options: list[list[Discount]] = [
-        [d] for d in candidates if d.concurrency is not Concurrency.COMPOUNDED
-    ]
+    options: list[list[Discount]] = [[d] for d in candidates]
     stack = [d for d in candidates if d.concurrency is Concurrency.COMPOUNDED]
-    if stack:
-        options.append(sorted(stack, key=_threshold_step_order))
+    if len(stack) > 1:
+        options.append(sorted(stack, key=lambda d: _threshold_step_order(sale, d)))
     best: tuple[Decimal, list[tuple[Discount, list[int], list[Decimal]]]] = (ZERO, [])
     for option in options:
         total, plan = _threshold_plan(sale, option)
@@ -75,9 +84,16 @@ def apply_thresholds(sale: Sale) -> None:
                 piece.applied.append((d, off))
 
 
-def _threshold_step_order(d: Discount) -> tuple[int, str]:
-    method = d.threshold_tiers[0].method if d.threshold_tiers else Method.PERCENT
-    return (0 if method is Method.AMOUNT else 1, d.code)
+def _reached(sale: Sale, d: Discount) -> ThresholdTier | None:
+    """The tier ``d`` reaches on its lines' amount before any threshold."""
+    base = sum((sale.pieces[k].amount for k in threshold_pieces(sale, d)), ZERO)
+    reached = [t for t in d.threshold_tiers if t.min_amount <= base]
+    return reached[-1] if reached and base > 0 else None
+
+
+def _threshold_step_order(sale: Sale, d: Discount) -> tuple[int, str]:
+    tier = _reached(sale, d)
+    return (0 if tier is not None and tier.method is Method.AMOUNT else 1, d.code)
 
 
 def _threshold_plan(
@@ -87,11 +103,18 @@ def _threshold_plan(
     plan = []
     total = ZERO
     for d in option:
+        tier = _reached(sale, d)
+        if tier is None:
+            continue
         members = threshold_pieces(sale, d)
         weights = [running[k] for k in members]
-        off = threshold_off(d, sum(weights, ZERO), sale.quantum)
-        if off <= 0:
+        base = sum(weights, ZERO)
+        if base <= 0:
             continue
+        if tier.method is Method.PERCENT:
+            off = rnd(base * tier.value / HUNDRED, sale.quantum)
+        else:
+            off = min(tier.value, base)
         offs = allocate(off, weights, sale.quantum)
         for k, part in zip(members, offs, strict=True):
             running[k] -= part

@@ -253,6 +253,22 @@ def import_coupons(
         for i, c in enumerate(coupons)
         if c.discount not in stored
     ]
+    uses = {
+        r.code: int(r.uses)
+        for r in uow.conn.execute(
+            select(t.coupons.c.code, t.coupons.c.uses).where(
+                t.coupons.c.code.in_([c.code for c in coupons])
+            )
+        )
+    }
+    errors += [
+        FieldError(
+            f"{where}[{i}].max_uses",
+            f"coupon {c.code} has been used {uses[c.code]} times; the limit cannot be lower",
+        )
+        for i, c in enumerate(coupons)
+        if c.max_uses is not None and uses.get(c.code, 0) > c.max_uses
+    ]
     _raise(errors)
     created = updated = 0
     now = uow.now()
