@@ -87,9 +87,9 @@ def _price(
     for i, line in enumerate(lines):
         about = [] if line.overridden else book.discounts_about(line)
         sale.about.append(about)
-        sale.live.append(
-            [d for d in about if d.kind is not Kind.THRESHOLD and sale.refusal(d) is None]
-        )
+        live = [d for d in about if d.kind is not Kind.THRESHOLD and sale.refusal(d) is None]
+        sale.live.append(live)
+        sale.live_codes.append({d.code for d in live})
         amount = rnd(line.unit_price.amount * line.quantity, quantum)
         whole = line.quantity == line.quantity.to_integral_value()
         sale.pieces.append(Piece(i, line.quantity, amount, whole, closed=line.overridden))

@@ -13,7 +13,7 @@ from decimal import Decimal
 from onestore.pricing.model import AppliedDiscount, Candidate, Concurrency, Discount, Kind
 from onestore.pricing.pieces import Piece
 from onestore.pricing.sale import Sale
-from onestore.pricing.thresholds import threshold_off, threshold_pieces
+from onestore.pricing.thresholds import reached_tier, threshold_base
 
 ZERO = Decimal(0)
 
@@ -63,14 +63,13 @@ def _why_not(
 def _short_of_quantity(sale: Sale, d: Discount) -> str | None:
     """For quantity and mix-and-match offers: does the basket even hold enough units?
     Worked out once per discount and basket."""
-    key = ("short", d.code)
-    if key not in sale.notes:
-        sale.notes[key] = _short(sale, d)
-    return sale.notes[key]
+    if d.code not in sale.shortfalls:
+        sale.shortfalls[d.code] = _short(sale, d)
+    return sale.shortfalls[d.code]
 
 
 def _short(sale: Sale, d: Discount) -> str | None:
-    live = [k for k in range(len(sale.lines)) if d.code in sale.live_codes(k)]  # few lines
+    live = [k for k, codes in enumerate(sale.live_codes) if d.code in codes]
     if d.kind is Kind.QUANTITY and d.tiers:
         have = sum((sale.lines[k].quantity for k in live), ZERO)
         need = d.tiers[0].min_quantity
@@ -102,18 +101,9 @@ def _why_not_threshold(
         a.kind is not Kind.THRESHOLD for a in applied
     ):
         return "exclusive: counts only lines without other discounts"
-    key = ("base", d.code)
-    if key not in sale.notes:
-        total = ZERO
-        for k in threshold_pieces(sale, d):
-            piece = sale.pieces[k]
-            total += piece.amount + sum(
-                (off for x, off in piece.applied if x.kind is Kind.THRESHOLD), ZERO
-            )
-        sale.notes[key] = str(total)
-    base = Decimal(sale.notes[key] or "0")
-    if threshold_off(d, base, sale.quantum) <= 0 and d.threshold_tiers:
+    if reached_tier(sale, d) is None and d.threshold_tiers:
         need = d.threshold_tiers[0].min_amount
+        base = threshold_base(sale, d)
         return f"needs a qualifying amount of at least {need}; the basket has {base}"
     others = [a for a in applied if a.kind is Kind.THRESHOLD]
     if others:

@@ -23,8 +23,9 @@ class Sale:
     about: list[list[Discount]]  # per line: every discount whose items match it
     live: list[list[Discount]]  # per line: those in scope (thresholds excluded)
     pieces: list[Piece]
-    notes: dict[tuple[str, str], str | None] = field(default_factory=dict)  # explanation cache
-    live_sets: list[set[str]] = field(default_factory=list)
+    live_codes: list[set[str]] = field(default_factory=list)  # per line: codes of ``live``
+    thresholds: dict[str, tuple[list[int], Decimal]] = field(default_factory=dict)  # pieces, base
+    shortfalls: dict[str, str | None] = field(default_factory=dict)  # explanation, per offer
     _matches: dict[tuple[int, int], bool] = field(default_factory=dict)
 
     def matches(self, items: ItemFilter, k: int) -> bool:
@@ -35,12 +36,6 @@ class Sale:
         if found is None:
             found = self._matches[key] = items.matches(self.lines[k])
         return found
-
-    def live_codes(self, k: int) -> set[str]:
-        """Codes of the discounts in scope for line ``k`` (kept as a set for the explanation)."""
-        while len(self.live_sets) <= k:
-            self.live_sets.append({d.code for d in self.live[len(self.live_sets)]})
-        return self.live_sets[k]
 
     def refusal(self, d: Discount) -> str | None:
         if d.code not in self.refusals:

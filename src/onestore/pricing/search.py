@@ -28,7 +28,7 @@ from math import comb
 
 from onestore.pricing.model import Concurrency, Discount, Kind, Method, QuantityTier
 from onestore.pricing.pieces import Piece
-from onestore.pricing.steps import HUNDRED, PHASES, allocate, rnd, share, unit_step
+from onestore.pricing.steps import HUNDRED, PHASES, allocate, share, unit_step, whole_off
 
 ZERO = Decimal(0)
 Offs = list[tuple[Discount, Decimal]]
@@ -328,12 +328,8 @@ class Level:
         total = sum(amounts, ZERO)
         if d.method is Method.LEAST_EXPENSIVE_FREE:
             value = sum(self._set_offs(d, chunks, amounts), ZERO)
-        elif d.method is Method.DEAL_PRICE:
-            value = max(total - d.value, ZERO)
-        elif d.method is Method.AMOUNT:
-            value = min(d.value, total)
         else:
-            value = rnd(total * d.value / HUNDRED, self.q)
+            value = whole_off(d.method, d.value, total, self.q)
         return Application(d, chunks, [], value, total)
 
     def offs_of(self, app: Application) -> list[Offs]:
@@ -401,13 +397,7 @@ class Level:
                 share(running[c], chunks[c][2], free.get(c, ZERO), self.q)
                 for c in range(len(chunks))
             ]
-        if d.method is Method.DEAL_PRICE:
-            off = max(total - d.value, ZERO)
-        elif d.method is Method.AMOUNT:
-            off = min(d.value, total)
-        else:
-            off = rnd(total * d.value / HUNDRED, self.q)
-        return allocate(off, running, self.q)
+        return allocate(whole_off(d.method, d.value, total, self.q), running, self.q)
 
     def _tier_applications(self, d: Discount, rems: list[Decimal]) -> list[Application]:
         """Candidate uses of a tiered quantity discount: which lines join it.

@@ -65,6 +65,20 @@ def unit_step(
     return max(min(off, amount), amount - amount)
 
 
+def whole_off(method: Method, value: Decimal, amount: Decimal, quantum: Decimal) -> Decimal:
+    """Discount of a rule on a whole amount (a mix-and-match set, a threshold's lines): a deal
+    price, an amount or a percent off it, never more than it."""
+    if amount <= 0:
+        return amount - amount
+    if method is Method.DEAL_PRICE:
+        return max(amount - value, amount - amount)
+    if method is Method.AMOUNT:
+        return min(value, amount)
+    if method is Method.PERCENT:
+        return rnd(amount * value / HUNDRED, quantum)
+    raise ValueError(f"{method} is not a whole-amount method")  # pragma: no cover
+
+
 def allocate(total: Decimal, weights: list[Decimal], quantum: Decimal) -> list[Decimal]:
     """Split a (rounded, non-negative) discount over parts by weight; the parts sum exactly.
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from onestore.pricing.model import Concurrency, Discount, Kind, Method, ThresholdTier
 from onestore.pricing.sale import Sale
-from onestore.pricing.steps import HUNDRED, allocate, rnd
+from onestore.pricing.steps import allocate, whole_off
 
 ZERO = Decimal(0)
 
@@ -50,17 +50,6 @@ def threshold_pieces(sale: Sale, d: Discount) -> list[int]:
     ]
 
 
-def threshold_off(d: Discount, base: Decimal, quantum: Decimal) -> Decimal:
-    """What threshold ``d`` takes off a qualifying ``base`` (zero below its first tier)."""
-    reached = [t for t in d.threshold_tiers if t.min_amount <= base]
-    if not reached or base <= 0:
-        return ZERO
-    tier = reached[-1]
-    if tier.method is Method.PERCENT:
-        return rnd(base * tier.value / HUNDRED, quantum)
-    return min(tier.value, base)
-
-
 def apply_thresholds(sale: Sale) -> None:
     """The best of: each threshold alone, or all compounded ones stacked — every threshold's
     tier decided on the amount before any threshold, so adding one never costs the customer."""
@@ -84,15 +73,29 @@ def apply_thresholds(sale: Sale) -> None:
                 piece.applied.append((d, off))
 
 
-def _reached(sale: Sale, d: Discount) -> ThresholdTier | None:
+def _counted(sale: Sale, d: Discount) -> tuple[list[int], Decimal]:
+    """``d``'s pieces and what they cost before any threshold, worked out once per sale (the
+    pieces do not change until the chosen thresholds are applied)."""
+    if d.code not in sale.thresholds:
+        members = threshold_pieces(sale, d)
+        sale.thresholds[d.code] = (members, sum((sale.pieces[k].amount for k in members), ZERO))
+    return sale.thresholds[d.code]
+
+
+def threshold_base(sale: Sale, d: Discount) -> Decimal:
+    """The amount ``d``'s tier is decided on (the explanation quotes this same number)."""
+    return _counted(sale, d)[1]
+
+
+def reached_tier(sale: Sale, d: Discount) -> ThresholdTier | None:
     """The tier ``d`` reaches on its lines' amount before any threshold."""
-    base = sum((sale.pieces[k].amount for k in threshold_pieces(sale, d)), ZERO)
+    base = threshold_base(sale, d)
     reached = [t for t in d.threshold_tiers if t.min_amount <= base]
     return reached[-1] if reached and base > 0 else None
 
 
 def _threshold_step_order(sale: Sale, d: Discount) -> tuple[int, str]:
-    tier = _reached(sale, d)
+    tier = reached_tier(sale, d)
     return (0 if tier is not None and tier.method is Method.AMOUNT else 1, d.code)
 
 
@@ -103,18 +106,14 @@ def _threshold_plan(
     plan = []
     total = ZERO
     for d in option:
-        tier = _reached(sale, d)
+        tier = reached_tier(sale, d)
         if tier is None:
             continue
-        members = threshold_pieces(sale, d)
+        members = _counted(sale, d)[0]
         weights = [running[k] for k in members]
-        base = sum(weights, ZERO)
-        if base <= 0:
+        off = whole_off(tier.method, tier.value, sum(weights, ZERO), sale.quantum)
+        if off <= 0:
             continue
-        if tier.method is Method.PERCENT:
-            off = rnd(base * tier.value / HUNDRED, sale.quantum)
-        else:
-            off = min(tier.value, base)
         offs = allocate(off, weights, sale.quantum)
         for k, part in zip(members, offs, strict=True):
             running[k] -= part
