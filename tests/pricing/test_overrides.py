@@ -11,7 +11,6 @@ from onestore.auth import service as auth_service
 from onestore.auth.model import Principal
 from onestore.db.database import Database
 from onestore.kernel.errors import NotAuthenticated, PermissionDenied, ValidationFailed
-from onestore.kernel.money import Money
 from onestore.pricing.basket import parse_basket
 from onestore.pricing.overrides import ReasonCode, request_override
 from onestore.pricing.service import price_basket
@@ -60,7 +59,7 @@ def override(db: Database, who: Principal, price: str, approve=None):  # type: i
         channel="POS-S1",
         store="S1",
         sku="SHIRT-1",
-        price=Money(Decimal(price), "USD"),
+        amount=Decimal(price),
         reason=ReasonCode.DAMAGED,
         approve=approve,
     )

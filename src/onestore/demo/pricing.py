@@ -9,6 +9,7 @@ channel tax settings. Codes are fixed so the docs and tests can name them.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from onestore.db.uow import UnitOfWork
@@ -101,6 +102,4 @@ def load_pricing(uow: UnitOfWork, document: dict[str, Any]) -> dict[str, int]:
 
 def _members_price(list_price: str) -> str:
     """Members pay 8 % less on every tenth variant, to the cent."""
-    from decimal import ROUND_HALF_UP, Decimal
-
     return str((Decimal(list_price) * Decimal("0.92")).quantize(Decimal("0.01"), ROUND_HALF_UP))

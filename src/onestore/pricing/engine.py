@@ -192,7 +192,7 @@ def _assemble(sale: Sale, report: SearchReport) -> PricedBasket:
     )
     priced = []
     for i, line in enumerate(sale.lines):
-        line_gross = Money(grosses[i].quantize(q), ctx.currency)
+        line_gross = Money(grosses[i], ctx.currency)
         priced.append(
             PricedLine(
                 line_id=line.line_id,

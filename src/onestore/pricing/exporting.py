@@ -12,7 +12,6 @@ from sqlalchemy import select
 from onestore.db.uow import UnitOfWork
 from onestore.pricing import tables as t
 from onestore.pricing.books import load_book
-from onestore.pricing.definitions import discount_to_json
 from onestore.pricing.price_files import PriceData
 from onestore.pricing.settings_files import DISCOUNTS_FORMAT
 
@@ -54,6 +53,3 @@ def discounts_document(uow: UnitOfWork, *, include_inactive: bool = False) -> di
             for r in coupons
         ],
     }
-
-
-__all__ = ["discount_to_json", "discounts_document", "price_data"]

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from onestore.auth.model import Principal, PrincipalKind, Role
 from onestore.db.database import Database
 from onestore.db.uow import UnitOfWork
-from onestore.kernel.errors import PermissionDenied, ValidationFailed
+from onestore.kernel.errors import PermissionDenied
 from onestore.kernel.events import DomainEvent
 from onestore.kernel.ids import new_id
 from onestore.kernel.money import Money
@@ -113,7 +113,7 @@ def prepare_override(
     channel: str,
     store: str,
     sku: str,
-    price: Money,
+    amount: Decimal,
     reason: ReasonCode,
     approve: Callable[[], Principal] | None = None,
 ) -> Override:
@@ -126,12 +126,11 @@ def prepare_override(
     basket = BasketIn(channel=channel, lines=(BasketLineIn("1", sku, Decimal(1)),), store=store)
     with db.uow(readonly=True) as uow:
         book = cache_for(db).get(uow)
-        _, lines = resolve(uow, book, basket)
+        ctx, lines = resolve(uow, book, basket)
         limits = _limits(uow)
-        location_id = refs.location_id_or_raise(uow, store)
+        location_id = refs.store_or_raise(uow, store).id
     current = lines[0].unit_price
-    if price.currency != current.currency:
-        raise ValidationFailed.on("price.currency", f"the sale is in {current.currency}")
+    price = Money.of(amount, ctx.currency, field="price")
     cut = cut_percent(current, price)
     mine = limit_of(requester, limits, location_id)
     if mine < 0:
@@ -150,7 +149,7 @@ def prepare_override(
     return Override(
         new_id(),
         sku,
-        store,
+        ctx.store,
         current,
         price,
         cut,

@@ -170,25 +170,37 @@ def _channel_or_raise(uow: UnitOfWork, code: str, field: str) -> ChannelFacts:
     )
 
 
-def store_or_raise(uow: UnitOfWork, code: str, field: str = "store") -> tuple[str | None, str]:
-    """Tax jurisdiction and time zone of location ``code``; unknown is an error on ``field``."""
-    row = uow.conn.execute(
-        select(locations.c.country, locations.c.region, locations.c.timezone).where(
-            or_(locations.c.code == code, locations.c.id == code)
-        )
-    ).first()
-    if row is None:
-        raise ValidationFailed.on(field, f"unknown store {code!r}")
-    return jurisdiction(row.country, row.region), row.timezone
+@dataclass(frozen=True, slots=True)
+class StoreFacts:
+    id: str
+    code: str
+    jurisdiction: str | None
+    timezone: str
 
 
-def location_id_or_raise(uow: UnitOfWork, code: str, field: str = "store") -> str:
+def store_or_raise(
+    uow: UnitOfWork, ref: str, field: str = "store", recent: Recent | None = None
+) -> StoreFacts:
+    """Location ``ref`` (code or id) with its tax jurisdiction and time zone; unknown is an
+    error on ``field`` (remembered a few seconds with ``recent``)."""
+    if recent is None:
+        return _store_or_raise(uow, ref, field)
+    return recent.get(("store", ref), lambda: _store_or_raise(uow, ref, field))
+
+
+def _store_or_raise(uow: UnitOfWork, ref: str, field: str) -> StoreFacts:
     row = uow.conn.execute(
-        select(locations.c.id).where(or_(locations.c.code == code, locations.c.id == code))
+        select(
+            locations.c.id,
+            locations.c.code,
+            locations.c.country,
+            locations.c.region,
+            locations.c.timezone,
+        ).where(or_(locations.c.code == ref, locations.c.id == ref))
     ).first()
     if row is None:
-        raise ValidationFailed.on(field, f"unknown store {code!r}")
-    return str(row.id)
+        raise ValidationFailed.on(field, f"unknown store {ref!r}")
+    return StoreFacts(row.id, row.code, jurisdiction(row.country, row.region), row.timezone)
 
 
 def known_codes(uow: UnitOfWork, kind: str, codes: set[str]) -> set[str]:

@@ -170,34 +170,37 @@ class Level:
         saving from goods worth less); and, for least-expensive-free on one group, the best
         "most expensive free unit" pivot. The search branches on each distinct choice.
         """
-        weight = ZERO if d.method is Method.AMOUNT else Decimal(1)
-        if d.method is Method.PERCENT:
-            weight = d.value / HUNDRED
         facts: dict[int, tuple[Decimal, Decimal]] = {}  # piece -> (unit amount, given up per unit)
         for group in self.eligible[d.code]:
             for i in group:
                 if i not in facts and rems[i] > 0 and self.pieces[i].whole:
                     unit = self.remaining_amount(i, rems[i]) / rems[i]
                     facts[i] = (unit, self.leftover(i, rems[i])[0] / rems[i])
+        found: dict[tuple[tuple[int, Decimal], ...], Application] = {}
+
+        def add(picks: dict[int, Decimal] | None) -> None:
+            if picks is not None:
+                found.setdefault(tuple(sorted(picks.items())), self._from_picks(d, rems, picks))
+
+        if self._choices(d, rems, facts) <= self.ENUMERATION_LIMIT:
+            for every in self._every_pick(d, rems, facts):
+                add(every)
+            return [app for app in found.values() if app.value > 0]
+        self.budget.ranked = True
+        weight = ZERO if d.method is Method.AMOUNT else Decimal(1)
+        if d.method is Method.PERCENT:
+            weight = d.value / HUNDRED
         orders = [
             lambda i: (-(weight * facts[i][0] - facts[i][1]), -facts[i][0], i),
             lambda i: (-facts[i][0], facts[i][1], i),
             lambda i: (facts[i][1], -facts[i][0], i),
             lambda i: (facts[i][0], facts[i][1], i),
         ]
-        found: dict[tuple[tuple[int, Decimal], ...], Application] = {}
-        if self._choices(d, rems, facts) <= self.ENUMERATION_LIMIT:
-            for every in self._every_pick(d, rems, facts):
-                found.setdefault(tuple(sorted(every.items())), self._from_picks(d, rems, every))
-            return [app for app in found.values() if app.value > 0]
-        self.budget.ranked = True
         for order in orders:
-            picks = self._pick(d, rems, facts, [sorted(facts, key=order)] * len(d.groups))
-            if picks is not None:
-                found.setdefault(tuple(sorted(picks.items())), self._from_picks(d, rems, picks))
+            add(self._pick(d, rems, facts, sorted(facts, key=order)))
         if d.method is Method.LEAST_EXPENSIVE_FREE and len(d.groups) == 1:
             for picks in self._pivot_picks(d, rems, facts):
-                found.setdefault(tuple(sorted(picks.items())), self._from_picks(d, rems, picks))
+                add(picks)
         return [app for app in found.values() if app.value > 0]
 
     def _choices(
@@ -239,29 +242,20 @@ class Level:
         d: Discount,
         rems: list[Decimal],
         facts: dict[int, tuple[Decimal, Decimal]],
-        rankings: list[list[int]],
+        ranking: list[int],
     ) -> dict[int, Decimal] | None:
-        taken: dict[int, Decimal] = {}
-        # the group with the fewest units to choose from chooses first, so a broad group
-        # does not take the only unit a narrow one could use
+        """Fill the groups from ``ranking``; the group with the fewest units to choose from
+        chooses first, so a broad group does not take the only unit a narrow one could use."""
         scarcity = sorted(
             range(len(d.groups)),
             key=lambda g: (sum(rems[i] for i in self.eligible[d.code][g] if i in facts), g),
         )
+        taken: dict[int, Decimal] | None = {}
         for g in scarcity:
-            group = d.groups[g]
             allowed = set(self.eligible[d.code][g])
-            need = Decimal(group.quantity)
-            for i in rankings[g]:
-                if i not in allowed:
-                    continue
-                take = min(need, rems[i] - taken.get(i, ZERO))
-                if take > 0:
-                    taken[i] = taken.get(i, ZERO) + take
-                    need -= take
-                if need == 0:
-                    break
-            if need > 0:
+            mine = [i for i in ranking if i in allowed]
+            taken = self._take(mine, rems, Decimal(d.groups[g].quantity), taken or {})
+            if taken is None:
                 return None
         return taken
 

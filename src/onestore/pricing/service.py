@@ -68,9 +68,10 @@ def resolve(
         settings = channel_pricing(uow, channel.code)
     else:
         settings = recent.get(("pricing", channel.code), lambda: channel_pricing(uow, channel.code))
-    where, zone = channel.jurisdiction, channel.timezone
+    where, zone, store = channel.jurisdiction, channel.timezone, None
     if basket.store is not None:
-        where, zone = refs.store_or_raise(uow, basket.store)
+        found = refs.store_or_raise(uow, basket.store, recent=recent)
+        where, zone, store = found.jurisdiction, found.timezone, found.code
     if basket.ship_to is not None:
         where = refs.jurisdiction(*basket.ship_to)
     at = _local(basket.at or uow.now(), zone)
@@ -79,7 +80,7 @@ def resolve(
         channel=channel.code,
         currency=channel.currency,
         at=at,
-        store=basket.store,
+        store=store,  # its code, as scopes and price groups name stores
         affiliations=basket.customer_groups,
         loyalty_tier=basket.loyalty_tier,
         coupon_discounts=frozenset(unlocked.values()),
@@ -112,7 +113,7 @@ def resolve(
             errors.append(FieldError(f"{where_line}.quantity", reason))
             continue
         manual = overrides.get(line.override) if line.override else None
-        if line.override and (manual is None or manual[0] != line.sku or manual[1] != basket.store):
+        if line.override and (manual is None or manual[0] != line.sku or manual[1] != store):
             errors.append(
                 FieldError(f"{where_line}.override", "no such override for this SKU at this store")
             )
