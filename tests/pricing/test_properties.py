@@ -31,6 +31,10 @@ def test_totals_never_negative_and_line_discounts_sum_exactly(
     out = priced(offers, basket)
     assert out.total.amount >= 0
     assert all(line.net.amount >= 0 for line in out.lines)
+    for line in out.lines:  # what the engine does not get by construction
+        assert all(d.amount.amount >= 0 for d in line.discounts)
+        assert line.discount_total <= line.gross
+        assert line.gross == line.unit_price * line.quantity or line.quantity % 1 != 0
     assert (
         sum((line.discount_total for line in out.lines), out.total - out.total)
         == out.discount_total

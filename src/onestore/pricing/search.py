@@ -558,10 +558,13 @@ class Level:
         return plan
 
     def _next_applications(self, d: Discount, used: int, rems: list[Decimal]) -> list[Application]:
+        """Candidate next applications of ``d``, best first (the beam and the greedy fallback
+        keep the head of this list)."""
         if d.kind is Kind.QUANTITY and d.tiers:
-            return [] if used else self._tier_applications(d, rems)
-        if d.max_applications is not None and used >= d.max_applications:
-            return []
-        found = self._set_applications(d, rems)
+            found = [] if used else self._tier_applications(d, rems)
+        elif d.max_applications is not None and used >= d.max_applications:
+            found = []
+        else:
+            found = self._set_applications(d, rems)
         found.sort(key=lambda app: (-app.value, app.consumed))
         return found
