@@ -17,8 +17,6 @@ from onestore.kernel.errors import ValidationFailed
 from onestore.kernel.money import Money
 from onestore.pricing.model import (
     Discount,
-    ItemFilter,
-    Kind,
     PriceEntry,
     PriceGroup,
     PricingContext,
@@ -27,10 +25,20 @@ from onestore.pricing.model import (
 )
 
 
-def _filters(discount: Discount) -> tuple[ItemFilter, ...]:
-    if discount.kind is Kind.MIX_MATCH or (discount.kind is Kind.QUANTITY and discount.groups):
-        return tuple(g.items for g in discount.groups)
-    return (discount.items,)
+@dataclass(frozen=True, slots=True, eq=False)
+class About:
+    """The discounts whose item rules match one kind of line, and which of their groups it
+    falls in — worked out once per SKU for the life of the book, and shared by every SKU with
+    the same answer (so a sale can remember per-answer work, such as the explanation, by it).
+
+    ``groups[code]`` holds the indexes into ``Discount.filters`` that match: ``(0,)`` for a
+    discount with one item rule; for a set offer, the groups the line can fill."""
+
+    discounts: tuple[Discount, ...]
+    groups: dict[str, tuple[int, ...]]
+
+
+NOTHING = About((), {})
 
 
 def _in_range(day: date, start: date | None, end: date | None) -> bool:
@@ -49,7 +57,8 @@ class PriceBook:
     _by_product: dict[str, list[Discount]] = field(default_factory=dict)
     _by_category: dict[str, list[Discount]] = field(default_factory=dict)
     _everything: list[Discount] = field(default_factory=list)
-    _about: dict[tuple[str, str, frozenset[str]], list[Discount]] = field(default_factory=dict)
+    _about: dict[tuple[str, str, frozenset[str]], About] = field(default_factory=dict)
+    _shared: dict[tuple[tuple[str, tuple[int, ...]], ...], About] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -80,7 +89,7 @@ class PriceBook:
     def add_discount(self, discount: Discount) -> None:
         self.discounts[discount.code] = discount
         seen: set[tuple[str, str]] = set()
-        for items in _filters(discount):
+        for items in discount.filters:
             if items.everything:
                 keys: list[tuple[str, str]] = [("*", "*")]
             else:
@@ -104,17 +113,20 @@ class PriceBook:
         return [entry for entries in self._prices.values() for entry in entries]
 
     def discounts_about(self, line: PricingLine) -> list[Discount]:
-        """Every discount whose item rules match ``line`` (scope not yet checked), by code.
+        """Every discount whose item rules match ``line`` (scope not yet checked), by code."""
+        return list(self.about(line).discounts)
 
-        Remembered per (SKU, product, categories): the book never changes once built."""
+    def about(self, line: PricingLine) -> About:
+        """What :class:`About` says of ``line``: remembered per (SKU, product, categories),
+        since the book never changes once built."""
         key = (line.sku, line.product, line.categories)
         known = self._about.get(key)
         if known is None:
-            known = self._about[key] = self._discounts_about(line)
+            known = self._about[key] = self._about_line(line)
         return known
 
-    def _discounts_about(self, line: PricingLine) -> list[Discount]:
-        found: dict[str, Discount] = {}
+    def _about_line(self, line: PricingLine) -> About:
+        found: dict[str, tuple[Discount, tuple[int, ...]]] = {}
         pools = [
             self._everything,
             self._by_sku.get(line.sku, ()),
@@ -123,9 +135,19 @@ class PriceBook:
         pools += [self._by_category.get(c, ()) for c in line.categories]
         for pool in pools:
             for discount in pool:
-                if discount.code not in found and any(f.matches(line) for f in _filters(discount)):
-                    found[discount.code] = discount
-        return [found[c] for c in sorted(found)]
+                if discount.code in found:
+                    continue
+                groups = tuple(g for g, f in enumerate(discount.filters) if f.matches(line))
+                if groups:
+                    found[discount.code] = (discount, groups)
+        codes = sorted(found)
+        key = tuple((c, found[c][1]) for c in codes)
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = About(
+                tuple(found[c][0] for c in codes), {c: found[c][1] for c in codes}
+            )
+        return shared
 
     def applicable_groups(self, ctx: PricingContext) -> dict[str, int]:
         """Price groups that apply to this sale, with their priority."""

@@ -24,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from onestore.kernel.money import Money, minor_units
-from onestore.pricing.book import PriceBook
+from onestore.pricing.book import NOTHING, PriceBook
 from onestore.pricing.explain import explain_line
 from onestore.pricing.model import (
     AppliedDiscount,
@@ -83,14 +84,11 @@ def _price(
     search: type[Level],
 ) -> PricedBasket:
     quantum = rounder(minor_units(ctx.currency))
-    sale = Sale(book, lines, ctx, quantum, {}, [], [], [])
+    sale = Sale(book, lines, ctx, quantum)
     for i, line in enumerate(lines):
-        about = [] if line.overridden else book.discounts_about(line)
-        sale.about.append(about)
-        live = [d for d in about if d.kind is not Kind.THRESHOLD and sale.refusal(d) is None]
-        sale.live.append(live)
-        sale.live_codes.append({d.code for d in live})
+        sale.add_line(NOTHING if line.overridden else book.about(line))
         amount = rnd(line.unit_price.amount * line.quantity, quantum)
+        sale.grosses.append(amount)
         whole = line.quantity == line.quantity.to_integral_value()
         sale.pieces.append(Piece(i, line.quantity, amount, whole, closed=line.overridden))
     budget = Budget(limit=search_states)
@@ -122,12 +120,10 @@ def _run_priority(sale: Sale, priority: int, budget: Budget, search: type[Level]
         for d in mine:
             if not d.is_multi_unit:
                 continue
-            filters = [g.items for g in d.groups] if d.groups else [d.items]
-            slots = eligible.setdefault(d.code, [[] for _ in filters])
+            slots = eligible.setdefault(d.code, [[] for _ in d.filters])
             offers[d.code] = d
-            for g, items in enumerate(filters):
-                if sale.matches(items, p.line):
-                    slots[g].append(li)
+            for g in sale.about[p.line].groups[d.code]:
+                slots[g].append(li)
     level = search(pieces, singles, list(offers.values()), eligible, sale.quantum, budget)
     applications, rems = level.solve()
     replaced: dict[int, list[Piece]] = {li: [] for li in range(len(pieces))}
@@ -150,21 +146,22 @@ def _run_priority(sale: Sale, priority: int, budget: Budget, search: type[Level]
 
 
 def _assemble(sale: Sale, report: SearchReport) -> PricedBasket:
-    ctx, q = sale.ctx, sale.quantum
+    ctx, q, currency = sale.ctx, sale.quantum, sale.ctx.currency
     by_line: list[list[Piece]] = [[] for _ in sale.lines]
     for p in sale.pieces:
         by_line[p.line].append(p)
-    grosses, nets, applied_per_line = [], [], []
-    for i, line in enumerate(sale.lines):
-        gross = rnd(line.unit_price.amount * line.quantity, q)
-        units: dict[str, Decimal] = {}
-        amounts: dict[str, Decimal] = {}
-        found: dict[str, Discount] = {}
+    nets: list[Money] = []
+    applied_per_line: list[tuple[AppliedDiscount, ...]] = []
+    for i, gross in enumerate(sale.grosses):
+        totals: dict[str, list[Any]] = {}  # code -> [discount, units, amount off]
         for p in by_line[i]:
             for d, off in p.applied:
-                found[d.code] = d
-                units[d.code] = units.get(d.code, ZERO) + p.quantity
-                amounts[d.code] = amounts.get(d.code, ZERO) + off
+                found = totals.get(d.code)
+                if found is None:
+                    totals[d.code] = [d, p.quantity, off]
+                else:
+                    found[1] += p.quantity
+                    found[2] += off
         applied = tuple(
             AppliedDiscount(
                 d.code,
@@ -172,14 +169,15 @@ def _assemble(sale: Sale, report: SearchReport) -> PricedBasket:
                 d.kind,
                 d.concurrency,
                 d.priority,
-                units[c],
-                Money(amounts[c].quantize(q), ctx.currency),
+                units,
+                Money(amount.quantize(q), currency),
             )
-            for c, d in sorted(found.items(), key=lambda kv: (-kv[1].priority, kv[0]))
+            for d, units, amount in sorted(
+                totals.values(), key=lambda t: (-t[0].priority, t[0].code)
+            )
         )
-        discount = sum((a.amount.amount for a in applied), ZERO)
-        grosses.append(gross)
-        nets.append(Money((gross - discount).quantize(q), ctx.currency))
+        discount = sum([a.amount.amount for a in applied], ZERO)
+        nets.append(Money((gross - discount).quantize(q), currency))
         applied_per_line.append(applied)
     taxes = compute_taxes(
         nets,
@@ -192,7 +190,7 @@ def _assemble(sale: Sale, report: SearchReport) -> PricedBasket:
     )
     priced = []
     for i, line in enumerate(sale.lines):
-        line_gross = Money(grosses[i], ctx.currency)
+        gross, net = sale.grosses[i], nets[i]
         priced.append(
             PricedLine(
                 line_id=line.line_id,
@@ -200,10 +198,10 @@ def _assemble(sale: Sale, report: SearchReport) -> PricedBasket:
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 price_source=line.price_source,
-                gross=line_gross,
+                gross=Money(gross, currency),
                 discounts=applied_per_line[i],
-                discount_total=line_gross - nets[i],
-                net=nets[i],
+                discount_total=Money(gross - net.amount, currency),
+                net=net,
                 tax_group=line.tax_group,
                 tax_rate=taxes[i].rate,
                 tax=taxes[i].tax,
@@ -211,17 +209,17 @@ def _assemble(sale: Sale, report: SearchReport) -> PricedBasket:
                 overridden=line.overridden,
             )
         )
-    zero = Money.zero(ctx.currency)
-    subtotal = sum((p.gross for p in priced), zero)
-    net = sum((p.net for p in priced), zero)
-    tax = sum((p.tax for p in priced), zero)
+    zero = Money.zero(currency).amount
+    subtotal = sum(sale.grosses, zero)
+    net_total = sum([n.amount for n in nets], zero)
+    tax = sum([t.tax.amount for t in taxes], zero)
     return PricedBasket(
-        currency=ctx.currency,
+        currency=currency,
         lines=tuple(priced),
-        subtotal=subtotal,
-        discount_total=subtotal - net,
-        total=net if ctx.prices_include_tax else net + tax,
-        tax_total=tax,
+        subtotal=Money(subtotal, currency),
+        discount_total=Money(subtotal - net_total, currency),
+        total=Money(net_total if ctx.prices_include_tax else net_total + tax, currency),
+        tax_total=Money(tax, currency),
         prices_include_tax=ctx.prices_include_tax,
         version=sale.book.version,
         search=report,

@@ -21,13 +21,41 @@ ZERO = Decimal(0)
 def explain_line(
     sale: Sale, i: int, pieces: list[Piece], applied: tuple[AppliedDiscount, ...]
 ) -> tuple[Candidate, ...]:
+    """The candidates of line ``i``, each discount it matched but did not get, with its reason.
+
+    A line discount's reason depends only on the discount, the sale and the line discounts
+    (and exclusive ones) the line got; a threshold's only on the thresholds the line got,
+    whether it got anything else and whether a piece is exclusive. So a reason is worked out
+    once per sale for all lines that agree on those, which most lines of a basket do."""
+    exclusive = any(p.exclusive for p in pieces)
     got = {a.code for a in applied}
+    line_key = (
+        "line",
+        *(
+            a.code
+            for a in applied
+            if a.kind is not Kind.THRESHOLD or a.concurrency is Concurrency.EXCLUSIVE
+        ),
+    )
+    others = any(a.kind is not Kind.THRESHOLD for a in applied)
+    threshold_key = (
+        "threshold",
+        exclusive,
+        others,
+        *(a.code for a in applied if a.kind is Kind.THRESHOLD),
+    )
+    for_lines = sale.explained.setdefault(line_key, {})
+    for_thresholds = sale.explained.setdefault(threshold_key, {})
     out = []
-    for d in sale.about[i]:
+    for d in sale.about[i].discounts:
         if d.code in got:
             continue
-        reason = sale.refusal(d) or _why_not(sale, d, pieces, applied)
-        out.append(Candidate(d.code, reason))
+        known = for_thresholds if d.kind is Kind.THRESHOLD else for_lines
+        found = known.get(d.code)
+        if found is None:
+            reason = sale.refusal(d) or _why_not(sale, d, exclusive, applied)
+            found = known[d.code] = Candidate(d.code, reason)
+        out.append(found)
     return tuple(out)
 
 
@@ -35,11 +63,9 @@ def _codes(applied: list[AppliedDiscount]) -> str:
     return ", ".join(a.code for a in applied)
 
 
-def _why_not(
-    sale: Sale, d: Discount, pieces: list[Piece], applied: tuple[AppliedDiscount, ...]
-) -> str:
+def _why_not(sale: Sale, d: Discount, exclusive: bool, applied: tuple[AppliedDiscount, ...]) -> str:
     if d.kind is Kind.THRESHOLD:
-        return _why_not_threshold(sale, d, pieces, applied)
+        return _why_not_threshold(sale, d, exclusive, applied)
     short = _short_of_quantity(sale, d)
     if short is not None:
         return short
@@ -51,9 +77,9 @@ def _why_not(
     )
     if higher and not stacks:
         return f"already discounted at priority {higher[0].priority} ({_codes(higher)})"
-    exclusive = [a for a in applied if a.concurrency is Concurrency.EXCLUSIVE]
-    if exclusive:
-        return f"exclusive discount {_codes(exclusive)} applies to these units"
+    sole = [a for a in applied if a.concurrency is Concurrency.EXCLUSIVE]
+    if sole:
+        return f"exclusive discount {_codes(sole)} applies to these units"
     beaten = [a for a in applied if a.kind is not Kind.THRESHOLD]
     if beaten:
         return f"a lower price came from {_codes(beaten)}"
@@ -69,19 +95,20 @@ def _short_of_quantity(sale: Sale, d: Discount) -> str | None:
 
 
 def _short(sale: Sale, d: Discount) -> str | None:
-    live = [k for k, codes in enumerate(sale.live_codes) if d.code in codes]
+    """Asked only of a discount in scope, so it is live on every line it is about."""
+    live = sale.lines_about(d)
     if d.kind is Kind.QUANTITY and d.tiers:
         have = sum((sale.lines[k].quantity for k in live), ZERO)
         need = d.tiers[0].min_quantity
         if have < need:
             return f"needs a quantity of at least {need}; the basket has {have}"
         return None
-    for group in d.groups:
+    for g, group in enumerate(d.groups):
         have = sum(
             (
                 sale.lines[k].quantity
                 for k in live
-                if sale.matches(group.items, k)
+                if sale.in_group(d, g, k)
                 and sale.lines[k].quantity == sale.lines[k].quantity.to_integral_value()
             ),
             ZERO,
@@ -93,9 +120,9 @@ def _short(sale: Sale, d: Discount) -> str | None:
 
 
 def _why_not_threshold(
-    sale: Sale, d: Discount, pieces: list[Piece], applied: tuple[AppliedDiscount, ...]
+    sale: Sale, d: Discount, exclusive: bool, applied: tuple[AppliedDiscount, ...]
 ) -> str:
-    if any(p.exclusive for p in pieces):
+    if exclusive:
         return "this line carries an exclusive discount"
     if d.concurrency is Concurrency.EXCLUSIVE and any(
         a.kind is not Kind.THRESHOLD for a in applied

@@ -180,6 +180,14 @@ class Discount:
     currency: str | None = None  # amounts (amount off, prices) are in this currency
 
     @property
+    def filters(self) -> tuple[ItemFilter, ...]:
+        """The item rules that say which lines it is about: one per group for a set offer
+        (mix and match, buy N for X), else its ``items``."""
+        if self.kind is Kind.MIX_MATCH or (self.kind is Kind.QUANTITY and self.groups):
+            return tuple(g.items for g in self.groups)
+        return (self.items,)
+
+    @property
     def is_multi_unit(self) -> bool:
         """Whether applying it needs a search over units (sets, tiers), not a per-unit rule."""
         return self.kind in (Kind.QUANTITY, Kind.MIX_MATCH)

@@ -6,43 +6,83 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from onestore.pricing.book import PriceBook
-from onestore.pricing.model import Discount, ItemFilter, PricingContext, PricingLine
+from onestore.pricing.book import About, PriceBook
+from onestore.pricing.model import (
+    Candidate,
+    Discount,
+    Kind,
+    PricingContext,
+    PricingLine,
+    ThresholdTier,
+)
 from onestore.pricing.pieces import Piece
 
 
 @dataclass(slots=True)
 class Sale:
-    """One pricing run: the basket, its context, the discounts in scope and the pieces."""
+    """One pricing run: the basket, its context, the discounts in scope and the pieces.
+
+    Lines of the same kind share one :class:`~onestore.pricing.book.About` from the book, so
+    which discounts are in scope is worked out once per sale and kind, not once per line."""
 
     book: PriceBook
     lines: Sequence[PricingLine]
     ctx: PricingContext
     quantum: Decimal
-    refusals: dict[str, str | None]
-    about: list[list[Discount]]  # per line: every discount whose items match it
-    live: list[list[Discount]]  # per line: those in scope (thresholds excluded)
-    pieces: list[Piece]
-    live_codes: list[set[str]] = field(default_factory=list)  # per line: codes of ``live``
-    thresholds: dict[str, tuple[list[int], Decimal]] = field(default_factory=dict)  # pieces, base
+    about: list[About] = field(default_factory=list)  # per line: the discounts it matches
+    live: list[list[Discount]] = field(default_factory=list)  # per line: in scope, no thresholds
+    pieces: list[Piece] = field(default_factory=list)
+    grosses: list[Decimal] = field(default_factory=list)  # per line: unit price × quantity
+    refusals: dict[str, str | None] = field(default_factory=dict)
+    thresholds: dict[str, tuple[list[int], Decimal, ThresholdTier | None]] = field(
+        default_factory=dict
+    )  # per threshold: its pieces, their amount before any threshold, the tier it reaches
+    shut: tuple[set[int], set[int]] | None = None  # lines no threshold / no exclusive one counts
     shortfalls: dict[str, str | None] = field(default_factory=dict)  # explanation, per offer
-    _matches: dict[tuple[int, int], bool] = field(default_factory=dict)
+    explained: dict[tuple[object, ...], dict[str, Candidate]] = field(default_factory=dict)
+    # what a line got (see ``explain.explain_line``) -> discount code -> why it gave nothing
+    _lines: dict[str, list[int]] | None = None
+    _live: dict[int, list[Discount]] = field(default_factory=dict)
 
-    def matches(self, items: ItemFilter, k: int) -> bool:
-        """``items.matches(lines[k])``, remembered: the same rules are asked about the same
-        line by the search, the thresholds and the explanation."""
-        key = (id(items), k)
-        found = self._matches.get(key)
-        if found is None:
-            found = self._matches[key] = items.matches(self.lines[k])
-        return found
+    def add_line(self, about: About) -> None:
+        """Record line ``len(self.about)``'s discounts and which of them are in scope."""
+        self.about.append(about)
+        live = self._live.get(id(about))
+        if live is None:
+            live = self._live[id(about)] = [
+                d
+                for d in about.discounts
+                if d.kind is not Kind.THRESHOLD and self.refusal(d) is None
+            ]
+        self.live.append(live)
+
+    def in_group(self, d: Discount, group: int, k: int) -> bool:
+        """Whether line ``k`` matches ``d.filters[group]`` (the book worked it out)."""
+        return group in self.about[k].groups.get(d.code, ())
+
+    def is_about(self, d: Discount, k: int) -> bool:
+        """Whether ``d``'s item rules match line ``k`` at all."""
+        return d.code in self.about[k].groups
+
+    def lines_about(self, d: Discount) -> list[int]:
+        """The lines ``d``'s item rules match."""
+        if self._lines is None:
+            self._lines = {}
+            for k, about in enumerate(self.about):
+                for code in about.groups:
+                    self._lines.setdefault(code, []).append(k)
+        return self._lines.get(d.code, [])
 
     def refusal(self, d: Discount) -> str | None:
-        if d.code not in self.refusals:
-            reason = d.scope.refusal(self.ctx)
-            if reason is None and d.coupon_required and d.code not in self.ctx.coupon_discounts:
-                reason = "needs its coupon code"
-            if reason is None and d.currency is not None and d.currency != self.ctx.currency:
-                reason = f"defined in {d.currency}, the sale is in {self.ctx.currency}"
-            self.refusals[d.code] = reason
-        return self.refusals[d.code]
+        """Why ``d`` is out of this sale's scope, or ``None``: worked out once per discount."""
+        try:
+            return self.refusals[d.code]
+        except KeyError:
+            pass
+        reason = d.scope.refusal(self.ctx)
+        if reason is None and d.coupon_required and d.code not in self.ctx.coupon_discounts:
+            reason = "needs its coupon code"
+        if reason is None and d.currency is not None and d.currency != self.ctx.currency:
+            reason = f"defined in {d.currency}, the sale is in {self.ctx.currency}"
+        self.refusals[d.code] = reason
+        return reason

@@ -99,6 +99,8 @@ class Level:
         self.budget = budget
         self._leftover: dict[tuple[int, Decimal], tuple[Decimal, Offs]] = {}
         self._sets: dict[tuple[str, tuple[tuple[int, Decimal, Decimal], ...]], Application] = {}
+        self._next: dict[tuple[str, tuple[Decimal, ...]], list[Application]] = {}
+        self._members: dict[str, list[int]] = {}
         self._unit: list[Decimal | None] = []
         for p in pieces:  # a piece whose units all cost the same to the cent splits exactly
             unit = p.amount / p.quantity if p.quantity else None
@@ -559,12 +561,23 @@ class Level:
 
     def _next_applications(self, d: Discount, used: int, rems: list[Decimal]) -> list[Application]:
         """Candidate next applications of ``d``, best first (the beam and the greedy fallback
-        keep the head of this list)."""
+        keep the head of this list). They depend only on what is left of ``d``'s own pieces,
+        and the search reaches the same leftovers from many states, so they are remembered."""
         if d.kind is Kind.QUANTITY and d.tiers:
-            found = [] if used else self._tier_applications(d, rems)
+            if used:
+                return []
         elif d.max_applications is not None and used >= d.max_applications:
-            found = []
-        else:
-            found = self._set_applications(d, rems)
-        found.sort(key=lambda app: (-app.value, app.consumed))
+            return []
+        members = self._members.get(d.code)
+        if members is None:
+            members = self._members[d.code] = sorted({i for g in self.eligible[d.code] for i in g})
+        key = (d.code, tuple([rems[i] for i in members]))
+        found = self._next.get(key)
+        if found is None:
+            if d.kind is Kind.QUANTITY and d.tiers:
+                found = self._tier_applications(d, rems)
+            else:
+                found = self._set_applications(d, rems)
+            found.sort(key=lambda app: (-app.value, app.consumed))
+            self._next[key] = found
         return found

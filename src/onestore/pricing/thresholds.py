@@ -22,8 +22,8 @@ ZERO = Decimal(0)
 
 def _thresholds(sale: Sale) -> list[Discount]:
     seen: dict[str, Discount] = {}
-    for about in sale.about:
-        for d in about:
+    for about in {id(a): a for a in sale.about}.values():
+        for d in about.discounts:
             if d.kind is Kind.THRESHOLD and sale.refusal(d) is None:
                 seen[d.code] = d
     return [seen[c] for c in sorted(seen)]
@@ -33,20 +33,20 @@ def threshold_pieces(sale: Sale, d: Discount) -> list[int]:
     """Pieces a threshold discount counts and discounts: whole lines, never a line with an
     exclusive discount on any of its units; for an exclusive threshold, only lines with no
     discount at all."""
-    closed: set[int] = set()
-    touched: set[int] = set()
-    for p in sale.pieces:
-        if p.exclusive:
-            closed.add(p.line)
-        if p.applied:
-            touched.add(p.line)
-    shut = closed | touched if d.concurrency is Concurrency.EXCLUSIVE else closed
+    if sale.shut is None:
+        closed: set[int] = set()
+        touched: set[int] = set()
+        for p in sale.pieces:
+            if p.exclusive:
+                closed.add(p.line)
+            if p.applied:
+                touched.add(p.line)
+        sale.shut = (closed, closed | touched)
+    shut = sale.shut[1] if d.concurrency is Concurrency.EXCLUSIVE else sale.shut[0]
     return [
         k
         for k, p in enumerate(sale.pieces)
-        if p.line not in shut
-        and not sale.lines[p.line].overridden
-        and sale.matches(d.items, p.line)
+        if p.line not in shut and not sale.lines[p.line].overridden and sale.is_about(d, p.line)
     ]
 
 
@@ -56,16 +56,23 @@ def apply_thresholds(sale: Sale) -> None:
     candidates = _thresholds(sale)
     if not candidates:
         return
-    options: list[list[Discount]] = [[d] for d in candidates]
+    best: tuple[Decimal, list[Discount]] = (ZERO, [])
+    for d in candidates:  # alone, a threshold's saving is its tier's on its base
+        tier = reached_tier(sale, d)
+        if tier is not None:
+            off = whole_off(tier.method, tier.value, threshold_base(sale, d), sale.quantum)
+            if off > best[0]:
+                best = (off, [d])
     stack = [d for d in candidates if d.concurrency is Concurrency.COMPOUNDED]
+    plan = None
     if len(stack) > 1:
-        options.append(sorted(stack, key=lambda d: _threshold_step_order(sale, d)))
-    best: tuple[Decimal, list[tuple[Discount, list[int], list[Decimal]]]] = (ZERO, [])
-    for option in options:
-        total, plan = _threshold_plan(sale, option)
-        if total > best[0]:
-            best = (total, plan)
-    for d, members, offs in best[1]:
+        stack.sort(key=lambda d: _threshold_step_order(sale, d))
+        total, plan = _threshold_plan(sale, stack)
+        if total <= best[0]:
+            plan = None
+    if plan is None:
+        plan = _threshold_plan(sale, best[1])[1]
+    for d, members, offs in plan:
         for k, off in zip(members, offs, strict=True):
             if off > 0:
                 piece = sale.pieces[k]
@@ -73,13 +80,17 @@ def apply_thresholds(sale: Sale) -> None:
                 piece.applied.append((d, off))
 
 
-def _counted(sale: Sale, d: Discount) -> tuple[list[int], Decimal]:
-    """``d``'s pieces and what they cost before any threshold, worked out once per sale (the
-    pieces do not change until the chosen thresholds are applied)."""
-    if d.code not in sale.thresholds:
+def _counted(sale: Sale, d: Discount) -> tuple[list[int], Decimal, ThresholdTier | None]:
+    """``d``'s pieces, what they cost before any threshold and the tier that reaches, worked
+    out once per sale (the pieces do not change until the chosen thresholds are applied)."""
+    found = sale.thresholds.get(d.code)
+    if found is None:
         members = threshold_pieces(sale, d)
-        sale.thresholds[d.code] = (members, sum((sale.pieces[k].amount for k in members), ZERO))
-    return sale.thresholds[d.code]
+        base = sum((sale.pieces[k].amount for k in members), ZERO)
+        reached = [t for t in d.threshold_tiers if t.min_amount <= base]
+        tier = reached[-1] if reached and base > 0 else None
+        found = sale.thresholds[d.code] = (members, base, tier)
+    return found
 
 
 def threshold_base(sale: Sale, d: Discount) -> Decimal:
@@ -89,9 +100,7 @@ def threshold_base(sale: Sale, d: Discount) -> Decimal:
 
 def reached_tier(sale: Sale, d: Discount) -> ThresholdTier | None:
     """The tier ``d`` reaches on its lines' amount before any threshold."""
-    base = threshold_base(sale, d)
-    reached = [t for t in d.threshold_tiers if t.min_amount <= base]
-    return reached[-1] if reached and base > 0 else None
+    return _counted(sale, d)[2]
 
 
 def _threshold_step_order(sale: Sale, d: Discount) -> tuple[int, str]:
@@ -102,21 +111,20 @@ def _threshold_step_order(sale: Sale, d: Discount) -> tuple[int, str]:
 def _threshold_plan(
     sale: Sale, option: list[Discount]
 ) -> tuple[Decimal, list[tuple[Discount, list[int], list[Decimal]]]]:
-    running = {k: p.amount for k, p in enumerate(sale.pieces)}
+    running: dict[int, Decimal] = {}
     plan = []
     total = ZERO
     for d in option:
-        tier = reached_tier(sale, d)
+        members, _, tier = _counted(sale, d)
         if tier is None:
             continue
-        members = _counted(sale, d)[0]
-        weights = [running[k] for k in members]
+        weights = [running.get(k, sale.pieces[k].amount) for k in members]
         off = whole_off(tier.method, tier.value, sum(weights, ZERO), sale.quantum)
         if off <= 0:
             continue
         offs = allocate(off, weights, sale.quantum)
-        for k, part in zip(members, offs, strict=True):
-            running[k] -= part
+        for k, w, part in zip(members, weights, offs, strict=True):
+            running[k] = w - part
         plan.append((d, members, offs))
         total += off
     return total, plan
