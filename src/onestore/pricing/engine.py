@@ -31,6 +31,7 @@ from onestore.pricing.book import NOTHING, PriceBook
 from onestore.pricing.explain import explain_line
 from onestore.pricing.model import (
     AppliedDiscount,
+    Concurrency,
     Discount,
     Kind,
     PricedBasket,
@@ -92,7 +93,7 @@ def _price(
         whole = line.quantity == line.quantity.to_integral_value()
         sale.pieces.append(Piece(i, line.quantity, amount, whole, closed=line.overridden))
     budget = Budget(limit=search_states)
-    priorities = sorted({d.priority for ds in sale.live for d in ds}, reverse=True)
+    priorities = sorted({p for at in sale.at_priority for p in at}, reverse=True)
     for priority in priorities:
         _run_priority(sale, priority, budget, search)
     apply_thresholds(sale)
@@ -103,19 +104,24 @@ def _price(
 
 
 def _run_priority(sale: Sale, priority: int, budget: Budget, search: type[Level]) -> None:
-    at_level = [
-        k
-        for k, p in enumerate(sale.pieces)
-        if any(d.priority == priority and p.open_to(d) for d in sale.live[p.line])
-    ]
-    if not at_level:
-        return
-    pieces = [sale.pieces[k] for k in at_level]
+    at_level: list[int] = []
+    pieces: list[Piece] = []
     singles: list[list[Discount]] = []
     offers: dict[str, Discount] = {}
     eligible: dict[str, list[list[int]]] = {}
-    for li, p in enumerate(pieces):
-        mine = [d for d in sale.live[p.line] if d.priority == priority and p.open_to(d)]
+    for k, p in enumerate(sale.pieces):
+        if p.closed:
+            continue
+        mine = sale.at_priority[p.line].get(priority)
+        if mine is None:
+            continue
+        if p.compounded_only:
+            mine = [d for d in mine if d.concurrency is Concurrency.COMPOUNDED]
+            if not mine:
+                continue
+        li = len(pieces)
+        at_level.append(k)
+        pieces.append(p)
         singles.append([d for d in mine if d.kind is Kind.SIMPLE])
         for d in mine:
             if not d.is_multi_unit:
@@ -124,6 +130,8 @@ def _run_priority(sale: Sale, priority: int, budget: Budget, search: type[Level]
             offers[d.code] = d
             for g in sale.about[p.line].groups[d.code]:
                 slots[g].append(li)
+    if not at_level:
+        return
     level = search(pieces, singles, list(offers.values()), eligible, sale.quantum, budget)
     applications, rems = level.solve()
     replaced: dict[int, list[Piece]] = {li: [] for li in range(len(pieces))}

@@ -30,31 +30,32 @@ class Sale:
     ctx: PricingContext
     quantum: Decimal
     about: list[About] = field(default_factory=list)  # per line: the discounts it matches
-    live: list[list[Discount]] = field(default_factory=list)  # per line: in scope, no thresholds
+    at_priority: list[dict[int, list[Discount]]] = field(default_factory=list)
+    # per line: the discounts in scope, thresholds aside, by priority
     pieces: list[Piece] = field(default_factory=list)
     grosses: list[Decimal] = field(default_factory=list)  # per line: unit price × quantity
     refusals: dict[str, str | None] = field(default_factory=dict)
     thresholds: dict[str, tuple[list[int], Decimal, ThresholdTier | None]] = field(
         default_factory=dict
     )  # per threshold: its pieces, their amount before any threshold, the tier it reaches
+    pieces_of: dict[int, list[int]] = field(default_factory=dict)  # line -> its pieces, at the end
     shut: tuple[set[int], set[int]] | None = None  # lines no threshold / no exclusive one counts
     shortfalls: dict[str, str | None] = field(default_factory=dict)  # explanation, per offer
     explained: dict[tuple[object, ...], dict[str, Candidate]] = field(default_factory=dict)
     # what a line got (see ``explain.explain_line``) -> discount code -> why it gave nothing
     _lines: dict[str, list[int]] | None = None
-    _live: dict[int, list[Discount]] = field(default_factory=dict)
+    _live: dict[int, dict[int, list[Discount]]] = field(default_factory=dict)
 
     def add_line(self, about: About) -> None:
         """Record line ``len(self.about)``'s discounts and which of them are in scope."""
         self.about.append(about)
         live = self._live.get(id(about))
         if live is None:
-            live = self._live[id(about)] = [
-                d
-                for d in about.discounts
-                if d.kind is not Kind.THRESHOLD and self.refusal(d) is None
-            ]
-        self.live.append(live)
+            live = self._live[id(about)] = {}
+            for d in about.discounts:
+                if d.kind is not Kind.THRESHOLD and self.refusal(d) is None:
+                    live.setdefault(d.priority, []).append(d)
+        self.at_priority.append(live)
 
     def in_group(self, d: Discount, group: int, k: int) -> bool:
         """Whether line ``k`` matches ``d.filters[group]`` (the book worked it out)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from itertools import combinations
 from math import comb
 
@@ -32,6 +33,7 @@ from onestore.pricing.steps import HUNDRED, PHASES, allocate, share, unit_step, 
 
 ZERO = Decimal(0)
 Offs = list[tuple[Discount, Decimal]]
+TierPart = tuple[Offs, Decimal, Decimal]  # a tier's discounts on some units, their sum, the cost
 
 
 @dataclass(slots=True)
@@ -45,17 +47,18 @@ class Application:
     consumed: Decimal = ZERO  # what the units it took cost before it
 
 
-def _compositions(total: int, parts: int) -> list[tuple[int, ...]]:
+@cache
+def _compositions(total: int, parts: int) -> tuple[tuple[int, ...], ...]:
     """Every way to write ``total`` as an ordered sum of ``parts`` non-negative integers."""
     if parts == 0:
-        return [()] if total == 0 else []
+        return ((),) if total == 0 else ()
     if parts == 1:
-        return [(total,)]
-    return [
+        return ((total,),)
+    return tuple(
         (first, *rest)
         for first in range(total + 1)
         for rest in _compositions(total - first, parts - 1)
-    ]
+    )
 
 
 @dataclass(slots=True)
@@ -98,9 +101,14 @@ class Level:
         self.q = quantum
         self.budget = budget
         self._leftover: dict[tuple[int, Decimal], tuple[Decimal, Offs]] = {}
-        self._sets: dict[tuple[str, tuple[tuple[int, Decimal, Decimal], ...]], Application] = {}
+        self._sets: dict[
+            tuple[str, tuple[tuple[int, Decimal | None, Decimal], ...]], Application
+        ] = {}
         self._next: dict[tuple[str, tuple[Decimal, ...]], list[Application]] = {}
         self._members: dict[str, list[int]] = {}
+        self._tiers: dict[
+            tuple[str, int, Decimal, QuantityTier], tuple[Offs, Decimal, Decimal]
+        ] = {}
         self._unit: list[Decimal | None] = []
         for p in pieces:  # a piece whose units all cost the same to the cent splits exactly
             unit = p.amount / p.quantity if p.quantity else None
@@ -220,20 +228,21 @@ class Level:
     ) -> list[dict[int, Decimal]]:
         """Every way to fill the groups from the unclaimed units (small offers only)."""
         out: list[dict[int, Decimal]] = []
+        groups, eligible = d.groups, self.eligible[d.code]
 
         def fill(g: int, taken: dict[int, Decimal]) -> None:
-            if g == len(d.groups):
+            if g == len(groups):
                 out.append(taken)
                 return
-            pieces = [
-                i for i in self.eligible[d.code][g] if i in facts and rems[i] > taken.get(i, ZERO)
-            ]
-            for counts in _compositions(d.groups[g].quantity, len(pieces)):
+            pieces = [i for i in eligible[g] if i in facts and rems[i] > taken.get(i, ZERO)]
+            for counts in _compositions(groups[g].quantity, len(pieces)):
                 more = dict(taken)
                 for i, count in zip(pieces, counts, strict=True):
                     if count:
-                        more[i] = more.get(i, ZERO) + count
-                if all(more[i] <= rems[i] for i in more):
+                        more[i] = now = more.get(i, ZERO) + count
+                        if now > rems[i]:
+                            break
+                else:
                     fill(g + 1, more)
 
         fill(0, {})
@@ -306,11 +315,18 @@ class Level:
         chunks = tuple(
             (i, self.pieces[i].quantity - rems[i], units) for i, units in sorted(picks.items())
         )
-        key = (d.code, chunks)
+        # Units of a piece whose units all cost the same are worth the same whichever of them
+        # a set takes, so for those the first unit is not part of what the value depends on.
+        key = (
+            d.code,
+            tuple((i, None if self._unit[i] is not None else s, u) for i, s, u in chunks),
+        )
         found = self._sets.get(key)
         if found is None:
             found = self._quick_set(d, list(chunks)) or self._evaluate_set(d, list(chunks))
             self._sets[key] = found
+        elif list(found.chunks) != list(chunks):
+            found = Application(d, list(chunks), found.offs, found.value, found.consumed)
         return found
 
     def _quick_set(
@@ -418,11 +434,9 @@ class Level:
             return [app for app in found.values() if app.value > 0]
         self.budget.ranked = True
         for tier in d.tiers:
-            rule = (tier.method, tier.value)
             gains = []
             for i in pool:
-                offs = self._tier_offs(d, i, self.remaining_amount(i, rems[i]), rems[i], rule)
-                value = sum((o for _, o in offs), ZERO)
+                value = self._tier_part(d, i, rems[i], tier)[1]
                 gains.append((value - self.leftover(i, rems[i])[0], i))
             gains.sort(key=lambda g: (-g[0], g[1]))
             quantity = ZERO
@@ -438,22 +452,29 @@ class Level:
     def _tier_application(
         self, d: Discount, rems: list[Decimal], chosen: list[int], tier: QuantityTier
     ) -> Application:
-        rule = (tier.method, tier.value)
         chunks, all_offs, value, consumed = [], [], ZERO, ZERO
         for i in chosen:
-            offs = self._tier_offs(d, i, self.remaining_amount(i, rems[i]), rems[i], rule)
+            offs, saving, amount = self._tier_part(d, i, rems[i], tier)
             chunks.append((i, self.pieces[i].quantity - rems[i], rems[i]))
             all_offs.append(offs)
-            value += sum((o for _, o in offs), ZERO)
-            consumed += self.remaining_amount(i, rems[i])
+            value += saving
+            consumed += amount
         return Application(d, chunks, all_offs, value, consumed)
 
-    def _tier_offs(
-        self, d: Discount, i: int, amount: Decimal, units: Decimal, rule: tuple[Method, Decimal]
-    ) -> Offs:
-        if d.concurrency is Concurrency.COMPOUNDED:
-            return self.stack(i, amount, units, d, rule)
-        return [(d, unit_step(rule[0], rule[1], amount, units, self.q))]
+    def _tier_part(self, d: Discount, i: int, rem: Decimal, tier: QuantityTier) -> TierPart:
+        """What ``tier`` of ``d`` does to the last ``rem`` units of piece ``i``: the discounts,
+        their sum and what the units cost before. Remembered: every subset of lines that
+        reaches the tier asks it again."""
+        key = (d.code, i, rem, tier)
+        found = self._tiers.get(key)
+        if found is None:
+            amount = self.remaining_amount(i, rem)
+            if d.concurrency is Concurrency.COMPOUNDED:
+                offs = self.stack(i, amount, rem, d, (tier.method, tier.value))
+            else:
+                offs = [(d, unit_step(tier.method, tier.value, amount, rem, self.q))]
+            found = self._tiers[key] = (offs, sum((o for _, o in offs), ZERO), amount)
+        return found
 
     # -- the search ---------------------------------------------------------------------------
     def solve(self) -> tuple[list[Application], dict[int, Decimal]]:

@@ -36,18 +36,20 @@ def threshold_pieces(sale: Sale, d: Discount) -> list[int]:
     if sale.shut is None:
         closed: set[int] = set()
         touched: set[int] = set()
-        for p in sale.pieces:
+        for k, p in enumerate(sale.pieces):
+            sale.pieces_of.setdefault(p.line, []).append(k)
             if p.exclusive:
                 closed.add(p.line)
             if p.applied:
                 touched.add(p.line)
         sale.shut = (closed, closed | touched)
     shut = sale.shut[1] if d.concurrency is Concurrency.EXCLUSIVE else sale.shut[0]
-    return [
+    return sorted(
         k
-        for k, p in enumerate(sale.pieces)
-        if p.line not in shut and not sale.lines[p.line].overridden and sale.is_about(d, p.line)
-    ]
+        for line in sale.lines_about(d)
+        if line not in shut and not sale.lines[line].overridden
+        for k in sale.pieces_of[line]
+    )
 
 
 def apply_thresholds(sale: Sale) -> None:
