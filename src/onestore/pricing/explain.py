@@ -29,32 +29,30 @@ def explain_line(
     once per sale for all lines that agree on those, which most lines of a basket do."""
     exclusive = any(p.exclusive for p in pieces)
     got = {a.code for a in applied}
-    line_key = (
-        "line",
-        *(
+    line_key: tuple[object, ...] = ("line",)
+    threshold_key: tuple[object, ...] = ("threshold", exclusive, False)
+    if applied:
+        line_key += tuple(
             a.code
             for a in applied
             if a.kind is not Kind.THRESHOLD or a.concurrency is Concurrency.EXCLUSIVE
-        ),
-    )
-    others = any(a.kind is not Kind.THRESHOLD for a in applied)
-    threshold_key = (
-        "threshold",
-        exclusive,
-        others,
-        *(a.code for a in applied if a.kind is Kind.THRESHOLD),
-    )
+        )
+        others = any(a.kind is not Kind.THRESHOLD for a in applied)
+        thresholds = [a.code for a in applied if a.kind is Kind.THRESHOLD]
+        threshold_key = ("threshold", exclusive, others, *thresholds)
     for_lines = sale.explained.setdefault(line_key, {})
     for_thresholds = sale.explained.setdefault(threshold_key, {})
     out = []
+    threshold = Kind.THRESHOLD
     for d in sale.about[i].discounts:
-        if d.code in got:
+        code = d.code
+        if code in got:
             continue
-        known = for_thresholds if d.kind is Kind.THRESHOLD else for_lines
-        found = known.get(d.code)
+        known = for_thresholds if d.kind is threshold else for_lines
+        found = known.get(code)
         if found is None:
             reason = sale.refusal(d) or _why_not(sale, d, exclusive, applied)
-            found = known[d.code] = Candidate(d.code, reason)
+            found = known[code] = Candidate(code, reason)
         out.append(found)
     return tuple(out)
 

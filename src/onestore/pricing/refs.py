@@ -43,6 +43,7 @@ class ChannelFacts:
 
 
 T = TypeVar("T")
+_NONE: frozenset[str] = frozenset()
 
 _SKUS: BindParameter[Any] = bindparam("skus", expanding=True)
 _SKU_QUERY = (
@@ -98,9 +99,19 @@ class Recent:
             self._items.clear()
 
 
-def _category_tree(uow: UnitOfWork) -> dict[str, tuple[str, str | None]]:
+def _category_tree(uow: UnitOfWork) -> dict[str, frozenset[str]]:
+    """Category id -> the codes of it and all its ancestors (one shared set per category)."""
     rows = uow.conn.execute(select(categories.c.id, categories.c.code, categories.c.parent_id))
-    return {r.id: (r.code, r.parent_id) for r in rows}
+    parents = {r.id: (r.code, r.parent_id) for r in rows}
+    tree = {}
+    for start in parents:
+        codes: set[str] = set()
+        node: str | None = start
+        while node is not None and node in parents and parents[node][0] not in codes:
+            codes.add(parents[node][0])
+            node = parents[node][1]
+        tree[start] = frozenset(codes)
+    return tree
 
 
 def sku_facts(
@@ -116,15 +127,10 @@ def sku_facts(
         tree = recent.get(("categories",), lambda: _category_tree(uow))
     facts = {}
     for r in rows:
-        codes: set[str] = set()
-        node = r.category_id
-        while node is not None and node in tree and tree[node][0] not in codes:
-            codes.add(tree[node][0])
-            node = tree[node][1]
         facts[r.sku] = SkuFacts(
             sku=r.sku,
             product=r.product,
-            categories=frozenset(codes),
+            categories=tree.get(r.category_id, _NONE),
             list_price=Money(Decimal(r.list_price), r.currency).rounded(),
             unit_decimals=int(r.decimals),
             status=r.status,

@@ -52,8 +52,12 @@ class Sale:
         live = self._live.get(id(about))
         if live is None:
             live = self._live[id(about)] = {}
+            known = self.refusals
             for d in about.discounts:
-                if d.kind is not Kind.THRESHOLD and self.refusal(d) is None:
+                if d.kind is Kind.THRESHOLD:
+                    continue
+                reason = known[d.code] if d.code in known else self.refusal(d)
+                if reason is None:
                     live.setdefault(d.priority, []).append(d)
         self.at_priority.append(live)
 

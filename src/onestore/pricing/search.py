@@ -23,13 +23,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from itertools import combinations
-from math import comb
 
 from onestore.pricing.model import Concurrency, Discount, Kind, Method, QuantityTier
 from onestore.pricing.pieces import Piece
 from onestore.pricing.steps import HUNDRED, PHASES, allocate, share, unit_step, whole_off
+from onestore.pricing.unit_choices import choice_count, every_pick, take
 
 ZERO = Decimal(0)
 Offs = list[tuple[Discount, Decimal]]
@@ -45,20 +44,6 @@ class Application:
     offs: list[Offs]
     value: Decimal
     consumed: Decimal = ZERO  # what the units it took cost before it
-
-
-@cache
-def _compositions(total: int, parts: int) -> tuple[tuple[int, ...], ...]:
-    """Every way to write ``total`` as an ordered sum of ``parts`` non-negative integers."""
-    if parts == 0:
-        return ((),) if total == 0 else ()
-    if parts == 1:
-        return ((total,),)
-    return tuple(
-        (first, *rest)
-        for first in range(total + 1)
-        for rest in _compositions(total - first, parts - 1)
-    )
 
 
 @dataclass(slots=True)
@@ -192,8 +177,9 @@ class Level:
             if picks is not None:
                 found.setdefault(tuple(sorted(picks.items())), self._from_picks(d, rems, picks))
 
-        if self._choices(d, rems, facts) <= self.ENUMERATION_LIMIT:
-            for every in self._every_pick(d, rems, facts):
+        groups, eligible = d.groups, self.eligible[d.code]
+        if choice_count(groups, eligible, facts) <= self.ENUMERATION_LIMIT:
+            for every in every_pick(groups, eligible, facts, rems):
                 add(every)
             return [app for app in found.values() if app.value > 0]
         self.budget.ranked = True
@@ -213,41 +199,6 @@ class Level:
                 add(picks)
         return [app for app in found.values() if app.value > 0]
 
-    def _choices(
-        self, d: Discount, rems: list[Decimal], facts: dict[int, tuple[Decimal, Decimal]]
-    ) -> int:
-        """How many ways one application could choose its units (an upper bound)."""
-        total = 1
-        for g, group in enumerate(d.groups):
-            pieces = sum(1 for i in self.eligible[d.code][g] if i in facts)
-            total *= comb(pieces + group.quantity - 1, group.quantity)
-        return total
-
-    def _every_pick(
-        self, d: Discount, rems: list[Decimal], facts: dict[int, tuple[Decimal, Decimal]]
-    ) -> list[dict[int, Decimal]]:
-        """Every way to fill the groups from the unclaimed units (small offers only)."""
-        out: list[dict[int, Decimal]] = []
-        groups, eligible = d.groups, self.eligible[d.code]
-
-        def fill(g: int, taken: dict[int, Decimal]) -> None:
-            if g == len(groups):
-                out.append(taken)
-                return
-            pieces = [i for i in eligible[g] if i in facts and rems[i] > taken.get(i, ZERO)]
-            for counts in _compositions(groups[g].quantity, len(pieces)):
-                more = dict(taken)
-                for i, count in zip(pieces, counts, strict=True):
-                    if count:
-                        more[i] = now = more.get(i, ZERO) + count
-                        if now > rems[i]:
-                            break
-                else:
-                    fill(g + 1, more)
-
-        fill(0, {})
-        return out
-
     def _pick(
         self,
         d: Discount,
@@ -265,7 +216,7 @@ class Level:
         for g in scarcity:
             allowed = set(self.eligible[d.code][g])
             mine = [i for i in ranking if i in allowed]
-            taken = self._take(mine, rems, Decimal(d.groups[g].quantity), taken or {})
+            taken = take(mine, rems, Decimal(d.groups[g].quantity), taken or {})
             if taken is None:
                 return None
         return taken
@@ -283,7 +234,7 @@ class Level:
                 (i for i in facts if facts[i][0] <= pivot),
                 key=lambda i: (-(facts[i][0] - facts[i][1]), i),
             )
-            free = self._take(below, rems, free_n, {})
+            free = take(below, rems, free_n, {})
             if free is None:
                 continue
             top = max(facts[i][0] for i in free)
@@ -291,23 +242,10 @@ class Level:
                 (i for i in facts if facts[i][0] >= top),
                 key=lambda i: (facts[i][1], -facts[i][0], i),
             )
-            both = self._take(above, rems, size - free_n, dict(free))
+            both = take(above, rems, size - free_n, dict(free))
             if both is not None:
                 result.append(both)
         return result
-
-    @staticmethod
-    def _take(
-        ranking: list[int], rems: list[Decimal], need: Decimal, taken: dict[int, Decimal]
-    ) -> dict[int, Decimal] | None:
-        for i in ranking:
-            take = min(need, rems[i] - taken.get(i, ZERO))
-            if take > 0:
-                taken[i] = taken.get(i, ZERO) + take
-                need -= take
-            if need == 0:
-                return taken
-        return None
 
     def _from_picks(
         self, d: Discount, rems: list[Decimal], picks: dict[int, Decimal]
