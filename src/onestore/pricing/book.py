@@ -17,6 +17,7 @@ from onestore.kernel.errors import ValidationFailed
 from onestore.kernel.money import Money
 from onestore.pricing.model import (
     Discount,
+    Kind,
     PriceEntry,
     PriceGroup,
     PricingContext,
@@ -36,6 +37,8 @@ class About:
 
     discounts: tuple[Discount, ...]
     groups: dict[str, tuple[int, ...]]
+    line_discounts: tuple[Discount, ...] = ()  # the ``discounts`` that are not thresholds
+    thresholds: tuple[Discount, ...] = ()
 
 
 NOTHING = About((), {})
@@ -144,8 +147,12 @@ class PriceBook:
         key = tuple((c, found[c][1]) for c in codes)
         shared = self._shared.get(key)
         if shared is None:
+            discounts = tuple(found[c][0] for c in codes)
             shared = self._shared[key] = About(
-                tuple(found[c][0] for c in codes), {c: found[c][1] for c in codes}
+                discounts,
+                {c: found[c][1] for c in codes},
+                tuple(d for d in discounts if d.kind is not Kind.THRESHOLD),
+                tuple(d for d in discounts if d.kind is Kind.THRESHOLD),
             )
         return shared
 

@@ -143,6 +143,9 @@ def _run_priority(sale: Sale, priority: int, budget: Budget, search: type[Level]
     for li, rem in rems.items():
         if rem > 0:
             offs = level.leftover(li, rem)[1]
+            if not offs and rem == pieces[li].quantity:
+                replaced[li].append(pieces[li])  # untouched at this priority
+                continue
             amount = level.remaining_amount(li, rem)
             replaced[li].append(pieces[li].after(rem, amount, offs, across_priorities=across))
     keep = set(at_level)

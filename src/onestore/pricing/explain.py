@@ -42,17 +42,24 @@ def explain_line(
         threshold_key = ("threshold", exclusive, others, *thresholds)
     for_lines = sale.explained.setdefault(line_key, {})
     for_thresholds = sale.explained.setdefault(threshold_key, {})
+    out_of_scope = sale.explained.setdefault(("scope",), {})  # the same on every line
     out = []
     threshold = Kind.THRESHOLD
     for d in sale.about[i].discounts:
         code = d.code
         if code in got:
             continue
-        known = for_thresholds if d.kind is threshold else for_lines
-        found = known.get(code)
+        found = out_of_scope.get(code)
         if found is None:
-            reason = sale.refusal(d) or _why_not(sale, d, exclusive, applied)
-            found = known[code] = Candidate(code, reason)
+            known = for_thresholds if d.kind is threshold else for_lines
+            found = known.get(code)
+            if found is None:
+                refused = sale.refusal(d)
+                if refused is not None:
+                    known = out_of_scope
+                found = known[code] = Candidate(
+                    code, refused or _why_not(sale, d, exclusive, applied)
+                )
         out.append(found)
     return tuple(out)
 

@@ -10,7 +10,6 @@ from onestore.pricing.book import About, PriceBook
 from onestore.pricing.model import (
     Candidate,
     Discount,
-    Kind,
     PricingContext,
     PricingLine,
     ThresholdTier,
@@ -53,9 +52,7 @@ class Sale:
         if live is None:
             live = self._live[id(about)] = {}
             known = self.refusals
-            for d in about.discounts:
-                if d.kind is Kind.THRESHOLD:
-                    continue
+            for d in about.line_discounts:
                 reason = known[d.code] if d.code in known else self.refusal(d)
                 if reason is None:
                     live.setdefault(d.priority, []).append(d)

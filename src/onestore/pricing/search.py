@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import combinations
+from typing import Any
 
 from onestore.pricing.model import Concurrency, Discount, Kind, Method, QuantityTier
 from onestore.pricing.pieces import Piece
@@ -86,9 +87,7 @@ class Level:
         self.q = quantum
         self.budget = budget
         self._leftover: dict[tuple[int, Decimal], tuple[Decimal, Offs]] = {}
-        self._sets: dict[
-            tuple[str, tuple[tuple[int, Decimal | None, Decimal], ...]], Application
-        ] = {}
+        self._sets: dict[tuple[str, tuple[tuple[Any, ...], ...]], Application] = {}
         self._next: dict[tuple[str, tuple[Decimal, ...]], list[Application]] = {}
         self._members: dict[str, list[int]] = {}
         self._tiers: dict[
@@ -98,6 +97,7 @@ class Level:
         for p in pieces:  # a piece whose units all cost the same to the cent splits exactly
             unit = p.amount / p.quantity if p.quantity else None
             self._unit.append(unit if unit is not None and unit == unit.quantize(quantum) else None)
+        self._whole = [p.whole for p in pieces]
         self._stacks = [
             any(s.concurrency is Concurrency.COMPOUNDED for s in self.singles[i])
             for i in range(len(pieces))
@@ -165,24 +165,26 @@ class Level:
         saving from goods worth less); and, for least-expensive-free on one group, the best
         "most expensive free unit" pivot. The search branches on each distinct choice.
         """
-        facts: dict[int, tuple[Decimal, Decimal]] = {}  # piece -> (unit amount, given up per unit)
-        for group in self.eligible[d.code]:
-            for i in group:
-                if i not in facts and rems[i] > 0 and self.pieces[i].whole:
-                    unit = self.remaining_amount(i, rems[i]) / rems[i]
-                    facts[i] = (unit, self.leftover(i, rems[i])[0] / rems[i])
+        groups, eligible = d.groups, self.eligible[d.code]
+        whole = self._whole
+        open_ = {i for group in eligible for i in group if whole[i] and rems[i] > 0}
         found: dict[tuple[tuple[int, Decimal], ...], Application] = {}
 
         def add(picks: dict[int, Decimal] | None) -> None:
             if picks is not None:
-                found.setdefault(tuple(sorted(picks.items())), self._from_picks(d, rems, picks))
+                items = tuple(sorted(picks.items()))
+                if items not in found:
+                    found[items] = self._from_picks(d, rems, items)
 
-        groups, eligible = d.groups, self.eligible[d.code]
-        if choice_count(groups, eligible, facts) <= self.ENUMERATION_LIMIT:
-            for every in every_pick(groups, eligible, facts, rems):
+        if choice_count(groups, eligible, open_) <= self.ENUMERATION_LIMIT:
+            for every in every_pick(groups, eligible, open_, rems):
                 add(every)
             return [app for app in found.values() if app.value > 0]
         self.budget.ranked = True
+        facts: dict[int, tuple[Decimal, Decimal]] = {}  # piece -> (unit amount, given up per unit)
+        for i in sorted(open_):
+            unit = self.remaining_amount(i, rems[i]) / rems[i]
+            facts[i] = (unit, self.leftover(i, rems[i])[0] / rems[i])
         weight = ZERO if d.method is Method.AMOUNT else Decimal(1)
         if d.method is Method.PERCENT:
             weight = d.value / HUNDRED
@@ -248,23 +250,22 @@ class Level:
         return result
 
     def _from_picks(
-        self, d: Discount, rems: list[Decimal], picks: dict[int, Decimal]
+        self, d: Discount, rems: list[Decimal], picks: tuple[tuple[int, Decimal], ...]
     ) -> Application:
-        chunks = tuple(
-            (i, self.pieces[i].quantity - rems[i], units) for i, units in sorted(picks.items())
-        )
+        """The application taking ``picks`` (piece, units; by piece) from what is left."""
+        pieces = self.pieces
+        chunks = [(i, pieces[i].quantity - rems[i], units) for i, units in picks]
         # Units of a piece whose units all cost the same are worth the same whichever of them
-        # a set takes, so for those the first unit is not part of what the value depends on.
-        key = (
-            d.code,
-            tuple((i, None if self._unit[i] is not None else s, u) for i, s, u in chunks),
-        )
+        # a set takes: then the value depends on the picks alone, not on the first unit.
+        unit = self._unit
+        exact = all(unit[i] is not None for i, _ in picks)
+        key = (d.code, picks if exact else tuple(chunks))
         found = self._sets.get(key)
         if found is None:
-            found = self._quick_set(d, list(chunks)) or self._evaluate_set(d, list(chunks))
+            found = self._quick_set(d, chunks) or self._evaluate_set(d, chunks)
             self._sets[key] = found
-        elif list(found.chunks) != list(chunks):
-            found = Application(d, list(chunks), found.offs, found.value, found.consumed)
+        elif found.chunks != chunks:
+            found = Application(d, chunks, found.offs, found.value, found.consumed)
         return found
 
     def _quick_set(
@@ -471,14 +472,16 @@ class Level:
             found = memo.get(key)
             if found is not None:
                 return found
-            current = list(base)
-            for i, rem in zip(members, state, strict=True):
-                current[i] = rem
             if o == len(offers):
-                stop = sum((self.leftover(i, current[i])[0] for i in members), ZERO)
+                stop = ZERO
+                for i, rem in zip(members, state, strict=True):
+                    stop += self.leftover(i, rem)[0]
                 answer: tuple[Score, list[Application]] = ((stop, ZERO), [])
                 memo[key] = answer
                 return answer
+            current = base[:]
+            for i, rem in zip(members, state, strict=True):
+                current[i] = rem
             self.budget.states += 1
             answer = best(state, o + 1, 0)  # no (more) applications of this offer
             candidates = self._next_applications(offers[o], used, current)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from onestore.kernel.errors import ValidationFailed
 from onestore.kernel.money import Money
@@ -125,11 +125,18 @@ def compute_taxes(
         line_rates.append(known[group])
 
     zero = Money.zero(currency)
-    taxes = [
-        zero if rate is None else Money(_exact_tax(net.amount, rate, prices_include_tax), currency)
+    quantum = zero.amount  # 0, 0.00 or 0.000: quantizing to it rounds to the minor unit
+    result = [  # LINE rounding, and the fallback of DOCUMENT
+        zero
+        if rate is None
+        else Money(
+            _exact_tax(net.amount, rate, prices_include_tax).quantize(
+                quantum, rounding=ROUND_HALF_UP
+            ),
+            currency,
+        )
         for net, rate in zip(nets, line_rates, strict=True)
     ]
-    result = [t.rounded() for t in taxes]  # LINE rounding, and the fallback of DOCUMENT
     if rounding is TaxRounding.DOCUMENT:
         by_rate: dict[Decimal, list[int]] = {}
         for i, rate in enumerate(line_rates):

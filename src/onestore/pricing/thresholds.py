@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from onestore.pricing.model import Concurrency, Discount, Kind, Method, ThresholdTier
+from onestore.pricing.model import Concurrency, Discount, Method, ThresholdTier
 from onestore.pricing.sale import Sale
 from onestore.pricing.steps import allocate, whole_off
 
@@ -23,8 +23,8 @@ ZERO = Decimal(0)
 def _thresholds(sale: Sale) -> list[Discount]:
     seen: dict[str, Discount] = {}
     for about in {id(a): a for a in sale.about}.values():
-        for d in about.discounts:
-            if d.kind is Kind.THRESHOLD and sale.refusal(d) is None:
+        for d in about.thresholds:
+            if sale.refusal(d) is None:
                 seen[d.code] = d
     return [seen[c] for c in sorted(seen)]
 
