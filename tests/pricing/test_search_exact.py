@@ -1,15 +1,16 @@
 """The best-price search against the same search with every limit lifted.
 
 The oracle (``exhaustive.py``) is the same dynamic programme with no enumeration limit, no beam
-and no state budget, so where the real search reports ``exhaustive`` the two follow the same
-path: that part only checks the report is honest. The baskets here are big enough (up to 6
-lines of up to 5 units) for the beam and the ranked unit choices to be used, and there the
-search may find a dearer plan than the oracle but never a cheaper one (a cheaper one would be
+and no state budget, so where the real search reports ``exhaustive`` and ``exact`` the two
+follow the same path: that part only checks the report is honest. The baskets here are big
+enough (up to 6 lines of up to 5 units) for the beam, the ranked unit choices and now and then
+the state budget to be used, and there the search may find a dearer plan than the oracle but
+never a cheaper one (a cheaper one would be
 a plan the rules do not allow). The offers are put at one priority for that: priorities are
 decided top down, so a dearer plan at a higher priority can leave a lower one more to discount
 and end cheaper overall (the rules take the best plan per priority, not across them).
-Independent checks of the numbers are the hand-computed
-worked examples (``test_worked_examples.py``).
+Independent checks of the numbers are the hand-computed worked examples
+(``test_worked_examples.py``).
 """
 
 from __future__ import annotations
@@ -36,9 +37,8 @@ def test_search_never_beats_the_exhaustive_search_and_matches_it_when_exhaustive
     found = price(book, basket, CONTEXT)
     best = exhaustive_price(book, basket, CONTEXT)
     event("exhaustive" if found.search.exhaustive else "beam or ranked choices")
-    assert found.search.exact
     assert found.total >= best.total, (found.total, best.total, basket, offers)
-    if found.search.exhaustive:
+    if found.search.exhaustive and found.search.exact:
         assert found.total == best.total, (found.total, best.total, basket, offers)
 
 

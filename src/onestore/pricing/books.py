@@ -27,6 +27,8 @@ from onestore.pricing.model import PriceEntry, PriceGroup, TaxRate
 from onestore.pricing.refs import Recent
 
 _VERSION = select(t.version.c.version).where(t.version.c.id == 1)
+VERSION_COLUMN = _VERSION.scalar_subquery().label("pricing_version")
+"""The version as a column, to read it in the same statement as something else."""
 
 
 def current_version(uow: UnitOfWork) -> int:
@@ -128,8 +130,11 @@ class BookCache:
         self._book: PriceBook | None = None
         self.recent = Recent()  # catalog facts remembered a few seconds (refs.Recent)
 
-    def get(self, uow: UnitOfWork) -> PriceBook:
-        version = current_version(uow)
+    def get(self, uow: UnitOfWork, version: int | None = None) -> PriceBook:
+        """The book of the database's current version; ``version`` when the caller has just
+        read it (in this unit of work, see ``VERSION_COLUMN``)."""
+        if version is None:
+            version = current_version(uow)
         book = self._book
         if book is not None and book.version == version:
             return book

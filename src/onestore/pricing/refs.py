@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import BindParameter, bindparam, or_, select
+from sqlalchemy import Label, Select, String, any_, bindparam, or_, select
+from sqlalchemy.dialects import postgresql
 
 from onestore.catalog.tables import categories, channels, locations, products, units, variants
 from onestore.db.uow import UnitOfWork
 from onestore.kernel.errors import ValidationFailed
-from onestore.kernel.money import Money
+from onestore.kernel.money import Money, minor_units
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +47,13 @@ class ChannelFacts:
 T = TypeVar("T")
 _NONE: frozenset[str] = frozenset()
 
-_SKUS: BindParameter[Any] = bindparam("skus", expanding=True)
-_SKU_QUERY = (
+
+@cache
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+_SKU_COLUMNS = (
     select(
         variants.c.sku,
         variants.c.list_price,
@@ -58,8 +65,15 @@ _SKU_QUERY = (
     )
     .join(products, products.c.id == variants.c.product_id)
     .join(units, units.c.code == products.c.unit_code)
-    .where(variants.c.sku.in_(_SKUS))
 )
+_SKU_QUERIES: dict[str, Select[Any]] = {
+    # PostgreSQL takes the SKUs as one array: one statement text whatever the basket's size
+    # (prepared once per connection), and no per-call rendering of an expanding IN list
+    "postgresql": _SKU_COLUMNS.where(
+        variants.c.sku == any_(bindparam("skus", type_=postgresql.ARRAY(String)))
+    ),
+    "sqlite": _SKU_COLUMNS.where(variants.c.sku.in_(bindparam("skus", expanding=True))),
+}
 
 
 def jurisdiction(country: str | None, region: str | None) -> str | None:
@@ -118,7 +132,30 @@ def sku_facts(
     uow: UnitOfWork, skus: list[str], recent: Recent | None = None
 ) -> dict[str, SkuFacts]:
     """Facts for every known SKU in ``skus`` (unknown ones are simply absent)."""
-    rows = uow.conn.execute(_SKU_QUERY, {"skus": sorted(set(skus))}).all()
+    query = _SKU_QUERIES[uow.conn.dialect.name]
+    rows = uow.conn.execute(query, {"skus": sorted(set(skus))}).all()
+    return _facts(uow, rows, recent)
+
+
+def sku_facts_with(
+    uow: UnitOfWork, skus: list[str], column: Label[Any], recent: Recent | None = None
+) -> tuple[dict[str, SkuFacts], Any]:
+    """:func:`sku_facts`, and the value of ``column`` (a scalar subquery) read in the same
+    statement — one round trip instead of two (the service reads the pricing version so).
+    The value is ``None`` when no SKU is known."""
+    query = _with_column(uow.conn.dialect.name, column)
+    rows = uow.conn.execute(query, {"skus": sorted(set(skus))}).all()
+    return _facts(uow, rows, recent), rows[0][-1] if rows else None
+
+
+@cache
+def _with_column(dialect: str, column: Label[Any]) -> Select[Any]:
+    """The SKU query with ``column`` added, built once (building a statement costs more than
+    running it from SQLAlchemy's compiled cache)."""
+    return _SKU_QUERIES[dialect].add_columns(column)
+
+
+def _facts(uow: UnitOfWork, rows: Sequence[Any], recent: Recent | None) -> dict[str, SkuFacts]:
     if not rows:
         return {}
     if recent is None:
@@ -131,7 +168,10 @@ def sku_facts(
             sku=r.sku,
             product=r.product,
             categories=tree.get(r.category_id, _NONE),
-            list_price=Money(Decimal(r.list_price), r.currency).rounded(),
+            list_price=Money(
+                Decimal(r.list_price).quantize(_quantum(r.currency), rounding=ROUND_HALF_UP),
+                r.currency,
+            ),
             unit_decimals=int(r.decimals),
             status=r.status,
         )

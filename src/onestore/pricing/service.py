@@ -23,7 +23,7 @@ from onestore.pricing import coupons, refs
 from onestore.pricing import tables as t
 from onestore.pricing.basket import BasketIn
 from onestore.pricing.book import PriceBook
-from onestore.pricing.books import cache_for
+from onestore.pricing.books import VERSION_COLUMN, cache_for
 from onestore.pricing.engine import price
 from onestore.pricing.model import PricedBasket, PricingContext, PricingLine, TaxRounding
 
@@ -51,18 +51,26 @@ def price_basket(db: Database, basket: BasketIn) -> PricedBasket:
     """Price ``basket`` as the channel would sell it now (or at ``basket.at``)."""
     with db.uow(readonly=True) as uow:
         cache = cache_for(db)
-        book = cache.get(uow)
-        ctx, lines = resolve(uow, book, basket, cache.recent)
+        skus = [line.sku for line in basket.lines]
+        facts, version = refs.sku_facts_with(uow, skus, VERSION_COLUMN, cache.recent)
+        book = cache.get(uow, None if version is None else int(version))
+        ctx, lines = resolve(uow, book, basket, cache.recent, facts=facts)
     return price(book, lines, ctx)
 
 
 def resolve(
-    uow: UnitOfWork, book: PriceBook, basket: BasketIn, recent: refs.Recent | None = None
+    uow: UnitOfWork,
+    book: PriceBook,
+    basket: BasketIn,
+    recent: refs.Recent | None = None,
+    *,
+    facts: dict[str, refs.SkuFacts] | None = None,
 ) -> tuple[PricingContext, list[PricingLine]]:
     """The engine's inputs for ``basket``: its context and its lines with their start prices.
 
     ``recent`` remembers channel facts and the category tree for a few seconds (the service
-    passes its worker's; without it every basket reads them)."""
+    passes its worker's; without it every basket reads them); ``facts`` are the basket's SKU
+    facts when the caller has read them already."""
     channel = refs.channel_or_raise(uow, basket.channel, recent=recent)
     if recent is None:
         settings = channel_pricing(uow, channel.code)
@@ -89,7 +97,8 @@ def resolve(
         tax_rounding=settings.tax_rounding,
         compound_across_priorities=settings.compound_across_priorities,
     )
-    facts = refs.sku_facts(uow, [line.sku for line in basket.lines], recent)
+    if facts is None:
+        facts = refs.sku_facts(uow, [line.sku for line in basket.lines], recent)
     overrides = _overrides(uow, [line.override for line in basket.lines if line.override])
     groups = book.applicable_groups(ctx)
     lines: list[PricingLine] = []
