@@ -178,6 +178,9 @@ def test_a_basket_is_priced_to_the_cent_with_its_explanation(
     assert (tee["net"]["amount"], tee["tax_rate"], tee["tax"]["amount"]) == ("36.00", "10", "3.60")
     assert amounts(jeans) == {}
     assert reasons(jeans) == {"JEANS5": "needs its coupon code"}
+    # ... and says so to a program: what a till or a cart may do with each candidate
+    assert [c["why"] for c in tee["considered"]] == ["short"]
+    assert [c["why"] for c in jeans["considered"]] == ["coupon"]
     assert (jeans["net"]["amount"], jeans["tax"]["amount"]) == ("60.00", "6.00")
     totals = {k: out[k]["amount"] for k in ("subtotal", "discount_total", "tax_total", "total")}
     # Prices exclude tax on WEB: the customer pays 96.00 + 9.60.
@@ -259,6 +262,11 @@ def test_a_customer_prices_a_basket_but_may_not_claim_groups_or_read_coupons(
     shopper = {"Authorization": f"Bearer {token}"}
     answer = priced_shop.post(f"{BASE}/price", json=BASKET, headers=shopper)
     assert answer.status_code == 200 and answer.json()["total"]["amount"] == "105.60"
+    # The shopper learns what is within reach (a third tee), not that a coupon discount on
+    # jeans exists: staff see both.
+    tee, jeans = answer.json()["lines"]
+    assert reasons(tee) == {"BUY3": "needs a quantity of at least 3; the basket has 2"}
+    assert jeans["considered"] == []
     claimed = {**BASKET, "customer_groups": ["staff"]}
     refused = priced_shop.post(f"{BASE}/price", json=claimed, headers=shopper)
     assert refused.status_code == 403

@@ -190,7 +190,9 @@ def test_hours_are_the_stores_local_time(shop: Database, clock) -> None:  # type
     assert out["total"]["amount"] == "10.00"
     clock.set(datetime(2026, 11, 26, 17, 30, tzinfo=UTC))  # 09:30 in Seattle
     out = priced(shop, store="S1", lines=[{"sku": "TEE-S", "quantity": 1}])
-    assert out["lines"][0]["considered"] == [{"code": "HAPPY", "reason": "only 17:00–19:00"}]
+    assert out["lines"][0]["considered"] == [
+        {"code": "HAPPY", "reason": "only 17:00–19:00", "why": "scope"}
+    ]
 
 
 def test_the_book_follows_the_data_version(shop: Database) -> None:

@@ -14,7 +14,9 @@ version, which each answer reports. Pricing a basket writes nothing and needs no
 
 A customer may not claim customer groups, a loyalty tier or a customer reference in a basket:
 those will come from the customer's account (no customer profiles exist yet), and taking them
-from the body would let a shopper buy at staff prices.
+from the body would let a shopper buy at staff prices. A customer's priced basket leaves out
+the candidates of other scopes and of coupons (``service.SHOPPER_HIDDEN``): which promotions
+exist for staff or behind a code is not the shopper's to learn from a cart.
 """
 
 from __future__ import annotations
@@ -159,7 +161,9 @@ def price(
     Writes nothing (no ``Idempotency-Key``)."""
     parsed = _read(parse_basket, basket)
     _own_claims(principal, parsed)
-    return JSONResponse(priced_to_json(price_basket(get_db(request), parsed)))
+    priced = price_basket(get_db(request), parsed)
+    shopper = principal.kind is PrincipalKind.CUSTOMER
+    return JSONResponse(priced_to_json(priced, shopper=shopper))
 
 
 @router.get("/version", dependencies=READ, response_model=VersionOut)

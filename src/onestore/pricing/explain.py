@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from onestore.pricing.model import AppliedDiscount, Candidate, Concurrency, Discount, Kind
+from onestore.pricing.model import (
+    AppliedDiscount,
+    Candidate,
+    Concurrency,
+    Discount,
+    Kind,
+    Why,
+)
 from onestore.pricing.pieces import Piece
-from onestore.pricing.sale import Sale
+from onestore.pricing.sale import NEEDS_COUPON, Sale
 from onestore.pricing.thresholds import reached_tier, threshold_base
 
 ZERO = Decimal(0)
@@ -56,10 +63,11 @@ def explain_line(
             if found is None:
                 refused = sale.refusal(d)
                 if refused is not None:
-                    known = out_of_scope
-                found = known[code] = Candidate(
-                    code, refused or _why_not(sale, d, exclusive, applied)
-                )
+                    why = Why.COUPON if refused == NEEDS_COUPON else Why.SCOPE
+                    found = out_of_scope[code] = Candidate(code, refused, why)
+                else:
+                    why, reason = _why_not(sale, d, exclusive, applied)
+                    found = known[code] = Candidate(code, reason, why)
         out.append(found)
     return tuple(out)
 
@@ -68,12 +76,14 @@ def _codes(applied: list[AppliedDiscount]) -> str:
     return ", ".join(a.code for a in applied)
 
 
-def _why_not(sale: Sale, d: Discount, exclusive: bool, applied: tuple[AppliedDiscount, ...]) -> str:
+def _why_not(
+    sale: Sale, d: Discount, exclusive: bool, applied: tuple[AppliedDiscount, ...]
+) -> tuple[Why, str]:
     if d.kind is Kind.THRESHOLD:
         return _why_not_threshold(sale, d, exclusive, applied)
     short = _short_of_quantity(sale, d)
     if short is not None:
-        return short
+        return Why.SHORT, short
     higher = [a for a in applied if a.priority > d.priority and a.kind is not Kind.THRESHOLD]
     stacks = (
         sale.ctx.compound_across_priorities
@@ -81,14 +91,17 @@ def _why_not(sale: Sale, d: Discount, exclusive: bool, applied: tuple[AppliedDis
         and all(a.concurrency is Concurrency.COMPOUNDED for a in higher)
     )
     if higher and not stacks:
-        return f"already discounted at priority {higher[0].priority} ({_codes(higher)})"
+        return (
+            Why.PRIORITY,
+            f"already discounted at priority {higher[0].priority} ({_codes(higher)})",
+        )
     sole = [a for a in applied if a.concurrency is Concurrency.EXCLUSIVE]
     if sole:
-        return f"exclusive discount {_codes(sole)} applies to these units"
+        return Why.EXCLUSIVE, f"exclusive discount {_codes(sole)} applies to these units"
     beaten = [a for a in applied if a.kind is not Kind.THRESHOLD]
     if beaten:
-        return f"a lower price came from {_codes(beaten)}"
-    return "gave no lower price for this basket"
+        return Why.BEATEN, f"a lower price came from {_codes(beaten)}"
+    return Why.BEATEN, "gave no lower price for this basket"
 
 
 def _short_of_quantity(sale: Sale, d: Discount) -> str | None:
@@ -126,18 +139,18 @@ def _short(sale: Sale, d: Discount) -> str | None:
 
 def _why_not_threshold(
     sale: Sale, d: Discount, exclusive: bool, applied: tuple[AppliedDiscount, ...]
-) -> str:
+) -> tuple[Why, str]:
     if exclusive:
-        return "this line carries an exclusive discount"
+        return Why.EXCLUSIVE, "this line carries an exclusive discount"
     if d.concurrency is Concurrency.EXCLUSIVE and any(
         a.kind is not Kind.THRESHOLD for a in applied
     ):
-        return "exclusive: counts only lines without other discounts"
+        return Why.EXCLUSIVE, "exclusive: counts only lines without other discounts"
     if reached_tier(sale, d) is None and d.threshold_tiers:
         need = d.threshold_tiers[0].min_amount
         base = threshold_base(sale, d)
-        return f"needs a qualifying amount of at least {need}; the basket has {base}"
+        return Why.SHORT, f"needs a qualifying amount of at least {need}; the basket has {base}"
     others = [a for a in applied if a.kind is Kind.THRESHOLD]
     if others:
-        return f"threshold {_codes(others)} saves more"
-    return "another threshold discount saves more"
+        return Why.BEATEN, f"threshold {_codes(others)} saves more"
+    return Why.BEATEN, "another threshold discount saves more"

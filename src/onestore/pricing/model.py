@@ -299,15 +299,28 @@ class AppliedDiscount:
         }
 
 
+class Why(StrEnum):
+    """Why a candidate discount gave a line nothing, for a program to act on (the ``reason``
+    says it in words): a till shows every one; a shopper's cart shows what is within reach."""
+
+    SCOPE = "scope"  # channel, store, customer group, loyalty tier, dates, hours, currency
+    COUPON = "coupon"  # needs its coupon code (never shown to shoppers: it would tell it exists)
+    SHORT = "short"  # the basket has too few units or too little spend for it
+    PRIORITY = "priority"  # the units were discounted at a higher priority
+    EXCLUSIVE = "exclusive"  # an exclusive discount holds the units (or the line)
+    BEATEN = "beaten"  # another discount, or none, gave the lower price
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A discount that was about this line but gave it nothing, and why."""
 
     code: str
     reason: str
+    why: Why = Why.BEATEN
 
     def as_json(self) -> dict[str, str]:
-        return {"code": self.code, "reason": self.reason}
+        return {"code": self.code, "reason": self.reason, "why": self.why.value}
 
 
 @dataclass(frozen=True, slots=True)

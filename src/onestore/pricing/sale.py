@@ -16,6 +16,8 @@ from onestore.pricing.model import (
 )
 from onestore.pricing.pieces import Piece
 
+NEEDS_COUPON = "needs its coupon code"
+
 
 @dataclass(slots=True)
 class Sale:
@@ -83,7 +85,7 @@ class Sale:
             pass
         reason = d.scope.refusal(self.ctx)
         if reason is None and d.coupon_required and d.code not in self.ctx.coupon_discounts:
-            reason = "needs its coupon code"
+            reason = NEEDS_COUPON
         if reason is None and d.currency is not None and d.currency != self.ctx.currency:
             reason = f"defined in {d.currency}, the sale is in {self.ctx.currency}"
         self.refusals[d.code] = reason

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -40,6 +40,7 @@ class ConsideredOut(BaseModel):
 
     code: str
     reason: str
+    why: Literal["scope", "coupon", "short", "priority", "exclusive", "beaten"]
 
 
 class PricedLineOut(BaseModel):

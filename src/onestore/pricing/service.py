@@ -25,7 +25,7 @@ from onestore.pricing.basket import BasketIn
 from onestore.pricing.book import PriceBook
 from onestore.pricing.books import VERSION_COLUMN, cache_for
 from onestore.pricing.engine import price
-from onestore.pricing.model import PricedBasket, PricingContext, PricingLine, TaxRounding
+from onestore.pricing.model import PricedBasket, PricingContext, PricingLine, TaxRounding, Why
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +184,14 @@ def _local(moment: datetime, zone: str) -> datetime:
         raise ValidationFailed.on("at", "is out of the range of dates") from None
 
 
-def priced_to_json(basket: PricedBasket) -> dict[str, object]:
-    """The wire form of a priced basket (API, CLI): money as strings, reasons as text."""
+SHOPPER_HIDDEN = frozenset({Why.SCOPE, Why.COUPON})
+"""Candidates a shopper is not shown: that a discount exists for other channels, stores or
+customer groups, or behind a coupon code, is the retailer's business."""
+
+
+def priced_to_json(basket: PricedBasket, *, shopper: bool = False) -> dict[str, object]:
+    """The wire form of a priced basket (API, CLI): money as strings, reasons as text. For a
+    ``shopper`` the candidates in :data:`SHOPPER_HIDDEN` are left out."""
     return {
         "currency": basket.currency,
         "version": basket.version,
@@ -213,7 +219,11 @@ def priced_to_json(basket: PricedBasket) -> dict[str, object]:
                 "tax_group": line.tax_group,
                 "tax_rate": None if line.tax_rate is None else _quantity(line.tax_rate),
                 "tax": line.tax.as_json(),
-                "considered": [c.as_json() for c in line.considered],
+                "considered": [
+                    c.as_json()
+                    for c in line.considered
+                    if not (shopper and c.why in SHOPPER_HIDDEN)
+                ],
             }
             for line in basket.lines
         ],
