@@ -81,7 +81,7 @@ def validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
-HTML_PATH_PREFIXES = ("/backoffice", "/login", "/logout")
+HTML_PATH_PREFIXES = ("/backoffice", "/pos", "/shop", "/login", "/logout")
 """Paths served as pages: their errors are HTML pages (``onestore.web.errors``), not JSON."""
 
 

@@ -35,6 +35,7 @@ from onestore.catalog.views import (
     ProductDetail,
     ProductPage,
     ProductSummary,
+    SkuLabel,
     VariantView,
 )
 from onestore.db.uow import UnitOfWork
@@ -346,6 +347,28 @@ def get_variant_or_raise(uow: UnitOfWork, sku: str) -> BarcodeHit:
     if hit is None:
         raise NotFound(f"no variant with SKU {sku!r}")
     return hit
+
+
+def sku_labels(uow: UnitOfWork, skus: Sequence[str]) -> dict[str, SkuLabel]:
+    """Product name and size / colour / style of each known SKU in ``skus`` (one query per
+    :data:`CHUNK` SKUs); unknown SKUs are simply absent."""
+    found: dict[str, SkuLabel] = {}
+    for part in chunks(sorted(set(skus))):
+        rows = uow.conn.execute(
+            select(
+                variants.c.sku,
+                variants.c.size,
+                variants.c.colour,
+                variants.c.style,
+                products.c.code,
+                products.c.name,
+            )
+            .join(products, products.c.id == variants.c.product_id)
+            .where(variants.c.sku.in_(part))
+        )
+        for r in rows:
+            found[r.sku] = SkuLabel(r.sku, r.code, r.name, r.size, r.colour, r.style)
+    return found
 
 
 def find_variant_by_barcode(uow: UnitOfWork, code: str) -> BarcodeHit:

@@ -77,6 +77,22 @@ class ProductDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class SkuLabel:
+    """How a till or a cart names one SKU on a line: its product and its size / colour / style."""
+
+    sku: str
+    product_code: str
+    product_name: str
+    size: str | None
+    colour: str | None
+    style: str | None
+
+    @property
+    def variant(self) -> str:
+        return " / ".join(v for v in (self.size, self.colour, self.style) if v)
+
+
+@dataclass(frozen=True, slots=True)
 class BarcodeHit:
     """What a scan (or a SKU lookup) finds: the variant and enough of its product for a line."""
 

@@ -130,7 +130,7 @@ def _default_location(principal: Principal | None) -> str | None:
     return next((g.location_id for g in principal.grants if g.location_id is not None), None)
 
 
-def _find_variant(uow: UnitOfWork, code: str) -> tuple[BarcodeHit | None, str, int]:
+def find_variant(uow: UnitOfWork, code: str) -> tuple[BarcodeHit | None, str, int]:
     """The variant a scanned or typed code names, or a message saying why there is none and
     the page's status: 404 for a code that names nothing, 200 for a mis-scan to retry."""
     if looks_like_barcode(code):
@@ -172,7 +172,7 @@ def lookup(request: Request, code: str = "", at: str = "") -> Response:
             if here is None and at.strip():
                 problem = f"There is no active store or DC “{wanted_at}”; choose one below."
         if query:
-            hit, message, status = _find_variant(uow, query)
+            hit, message, status = find_variant(uow, query)
             if hit is None:
                 problem = message
             else:

@@ -1,0 +1,96 @@
+"""A basket carried in a page's address: lines as ``sku``/``qty`` pairs, plus coupon codes.
+
+The till and the cart pages keep the basket in the URL: every change (a scan, a quantity, a
+removal) is a new GET, the page can be reloaded or bookmarked, and pricing a basket writes
+nothing (tender and the order come with the order and POS work). These helpers read the pairs,
+add an item the way a till does (the same SKU again raises its quantity), and build the
+basket document the pricing service parses, so both pages name problems by line the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+MAX_LINES = 50
+"""A page basket holds at most this many lines (a till's receipt, a shopper's cart)."""
+MAX_TEXT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class FormLine:
+    sku: str
+    quantity: str  # as typed: the pricing service says what is wrong with it
+
+    def as_query(self) -> list[tuple[str, str]]:
+        return [("sku", self.sku), ("qty", self.quantity)]
+
+
+def read_lines(skus: list[str], quantities: list[str]) -> list[FormLine]:
+    """The pairs as sent, blank SKUs left out, each text trimmed and capped."""
+    lines = []
+    for n, raw in enumerate(skus[:MAX_LINES]):
+        sku = raw.strip()[:MAX_TEXT]
+        if sku:
+            typed = quantities[n].strip()[:MAX_TEXT] if n < len(quantities) else ""
+            lines.append(FormLine(sku, typed or "1"))
+    return lines
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def add_item(lines: list[FormLine], sku: str, quantity: str) -> list[FormLine]:
+    """``lines`` with ``quantity`` more of ``sku``: added to its line when it has one and both
+    quantities are numbers (scanning a second shirt makes 2), else a new line at the end."""
+    out = list(lines)
+    more = _number(quantity)
+    for n, line in enumerate(out):
+        have = _number(line.quantity)
+        if line.sku == sku and have is not None and more is not None:
+            out[n] = FormLine(sku, format((have + more).normalize(), "f"))
+            return out
+    if len(out) < MAX_LINES:
+        out.append(FormLine(sku, quantity))
+    return out
+
+
+def without(lines: list[FormLine], index: str) -> list[FormLine]:
+    """``lines`` without the one at 1-based position ``index`` (unchanged if there is none)."""
+    if not (index.isascii() and index.isdigit()):
+        return lines
+    drop = int(index) - 1
+    return [line for n, line in enumerate(lines) if n != drop]
+
+
+def query(lines: list[FormLine], **more: str) -> str:
+    """The address query for ``lines`` and the other (non-empty) fields."""
+    pairs = [pair for line in lines for pair in line.as_query()]
+    pairs += [(k, v) for k, v in more.items() if v]
+    return urlencode(pairs)
+
+
+def basket_document(
+    channel: str, lines: list[FormLine], *, store: str | None = None, coupons: Sequence[str] = ()
+) -> dict[str, Any]:
+    """What ``pricing.basket.parse_basket`` reads; line ids are the 1-based positions."""
+    doc: dict[str, Any] = {
+        "channel": channel,
+        "lines": [
+            {"line_id": str(n), "sku": line.sku, "quantity": line.quantity}
+            for n, line in enumerate(lines, start=1)
+        ],
+    }
+    if store:
+        doc["store"] = store
+    if coupons:
+        doc["coupons"] = list(coupons)
+    return doc
