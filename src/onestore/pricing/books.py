@@ -12,6 +12,7 @@ import threading
 import weakref
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -56,6 +57,11 @@ def bump_version(uow: UnitOfWork, now: datetime) -> int:
         )
         uow.conn.execute(bump)
     return current_version(uow)
+
+
+def tax_rate_of(row: Any) -> TaxRate:
+    """A ``pricing_tax_rates`` row as the engine's :class:`TaxRate`."""
+    return TaxRate(row.tax_group, row.jurisdiction, Decimal(row.rate), row.valid_from, row.valid_to)
 
 
 def load_book(uow: UnitOfWork) -> PriceBook:
@@ -106,10 +112,7 @@ def _load_rows(uow: UnitOfWork, version: int) -> PriceBook:
             select(t.discounts.c.code, t.discounts.c.definition).where(t.discounts.c.is_active)
         )
     ]
-    rates = [
-        TaxRate(row.tax_group, row.jurisdiction, Decimal(row.rate), row.valid_from, row.valid_to)
-        for row in uow.conn.execute(select(t.tax_rates))
-    ]
+    rates = [tax_rate_of(row) for row in uow.conn.execute(select(t.tax_rates))]
     return PriceBook.build(
         version=version,
         groups=groups,

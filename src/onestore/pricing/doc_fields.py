@@ -151,14 +151,14 @@ class Fields:
             return None
         return text
 
-    def code(self, key: str, *, required: bool = True) -> str | None:
-        """A code: 1–64 letters, digits, ``.``, ``_`` or ``-``."""
+    def code(self, key: str, *, required: bool = True, max_length: int = MAX_CODE) -> str | None:
+        """A code: 1–64 (or ``max_length``) letters, digits, ``.``, ``_`` or ``-``."""
         if not self._present(key, required):
             return None
-        return self._code_at(self.path(key), self.raw[key])
+        return self._code_at(self.path(key), self.raw[key], max_length)
 
-    def _code_at(self, path: str, value: object) -> str | None:
-        problem = code_problem(value)
+    def _code_at(self, path: str, value: object, max_length: int = MAX_CODE) -> str | None:
+        problem = code_problem(value, max_length)
         if problem:
             self.problems.add(path, problem)
             return None
@@ -329,14 +329,15 @@ class Fields:
             yield join(base, i), element
 
 
-def code_problem(value: object) -> str | None:
-    """Why ``value`` cannot be a code, or ``None``: 1–64 of letters, digits, ``.``, ``_``, ``-``."""
+def code_problem(value: object, max_length: int = MAX_CODE) -> str | None:
+    """Why ``value`` cannot be a code, or ``None``: 1–64 (or ``max_length``) of letters,
+    digits, ``.``, ``_``, ``-``."""
     if not isinstance(value, str):
         return "must be a string"
     if not value:
         return "must not be empty"
-    if len(value) > MAX_CODE:
-        return f"must be at most {MAX_CODE} characters"
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters"
     if not _CODE_RE.fullmatch(value):
         return "use letters, digits, '.', '_' or '-' only"
     return None

@@ -21,8 +21,11 @@ Tax::
      "channels": [{"channel": "WEB", "tax_rounding": "line" | "document",
                    "compound_across_priorities": false, "default_tax_group": "standard"}]}
 
-A rate is a percent (``"20"`` is 20 %), at least 0 and under 100; a jurisdiction is a country
-(``FR``) or a country and subdivision (``US-CA``).
+A rate is a percent (``"20"`` is 20 %), at least 0 and under 100, with at most four decimal
+places; a jurisdiction is a country (``FR``) or a country and subdivision (``US-CA``); a tax
+group code has at most 32 characters. Two rates of one group and jurisdiction may not be in
+force on the same day (which one a customer paid would depend on load order): the file is
+refused naming the later one, here and, against the rates already stored, at import.
 """
 
 from __future__ import annotations
@@ -30,16 +33,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from onestore.kernel.errors import ValidationFailed
 from onestore.pricing.definitions import parse_discount
 from onestore.pricing.doc_fields import Fields, Problems, as_fields
 from onestore.pricing.model import Discount, TaxRate, TaxRounding
+from onestore.pricing.tax import overlap_reason, overlapping
 
 TAX_FORMAT = "onestore.tax/1"
 DISCOUNTS_FORMAT = "onestore.discounts/1"
 _JURISDICTION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+TAX_GROUP_LENGTH = 32
+"""Tax group codes are stored in 32 characters (``pricing_tax_rates.tax_group``)."""
+RATE_DECIMALS = 4
+"""Rates are stored as NUMERIC(7, 4): a fifth decimal would be rounded away unseen."""
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +163,8 @@ def parse_tax(doc: object) -> TaxData:
     products: list[tuple[str, str]] = []
     for _, item in _objects(fields, "products"):
         item.check_keys(("product", "tax_group"))
-        product, group = item.code("product"), item.code("tax_group")
+        product = item.code("product")
+        group = item.code("tax_group", max_length=TAX_GROUP_LENGTH)
         if product is not None and group is not None:
             products.append((product, group))
     channels: list[ChannelSettingsIn] = []
@@ -169,9 +184,16 @@ def parse_tax(doc: object) -> TaxData:
                     channel,
                     rounding,
                     item.flag("compound_across_priorities"),
-                    item.code("default_tax_group", required=False),
+                    item.code("default_tax_group", required=False, max_length=TAX_GROUP_LENGTH),
                 )
             )
+    clash = overlapping(rates)
+    if clash is not None:
+        later, earlier = clash
+        problems.add(
+            f"rates[{rates.index(later)}]",
+            f"overlaps rates[{rates.index(earlier)}]: {overlap_reason(later, earlier)}",
+        )
     problems.raise_if_any()
     return TaxData(tuple(rates), tuple(products), tuple(channels))
 
@@ -187,7 +209,7 @@ def _objects(fields: Fields, key: str) -> list[tuple[str, Fields]]:
 
 def _rate(item: Fields, _path: str) -> TaxRate | None:
     item.check_keys(("tax_group", "jurisdiction", "rate", "valid_from", "valid_to"))
-    group = item.code("tax_group")
+    group = item.code("tax_group", max_length=TAX_GROUP_LENGTH)
     where: Any = item.raw.get("jurisdiction")
     if not isinstance(where, str) or not _JURISDICTION.fullmatch(where.strip().upper()):
         item.error("jurisdiction", "must be a country (FR) or country-subdivision (US-CA) code")
@@ -195,6 +217,9 @@ def _rate(item: Fields, _path: str) -> TaxRate | None:
     rate = item.number("rate")
     if rate is not None and not (0 <= rate < 100):
         item.error("rate", "must be a percent from 0 up to (not including) 100")
+        rate = None
+    elif rate is not None and _decimals(rate) > RATE_DECIMALS:
+        item.error("rate", f"may have at most {RATE_DECIMALS} decimal places")
         rate = None
     valid_from, valid_to = item.day("valid_from"), item.day("valid_to")
     if valid_from and valid_to and valid_to < valid_from:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 from onestore.kernel.errors import ValidationFailed
 from onestore.kernel.money import Money
@@ -82,6 +83,31 @@ def rate_for(
         if found:
             return found[0].rate
     return None
+
+
+def overlapping(rates: Sequence[TaxRate]) -> tuple[TaxRate, TaxRate] | None:
+    """Two rates of one tax group and jurisdiction in force on a common day — (the one that
+    starts later, the other) — or ``None``. An open start or end reaches as far as it can."""
+    by_key: dict[tuple[str, str], list[TaxRate]] = {}
+    for rate in rates:
+        by_key.setdefault((rate.tax_group, rate.jurisdiction.strip().upper()), []).append(rate)
+    for group in by_key.values():
+        group.sort(key=lambda r: r.valid_from or date.min)
+        for earlier, later in pairwise(group):
+            if earlier.valid_to is None or (later.valid_from or date.min) <= earlier.valid_to:
+                return later, earlier
+    return None
+
+
+def overlap_reason(later: TaxRate, earlier: TaxRate) -> str:
+    def span(r: TaxRate) -> str:
+        start = r.valid_from.isoformat() if r.valid_from else "open start"
+        return f"{start} to {r.valid_to.isoformat() if r.valid_to else 'open end'}"
+
+    return (
+        f"tax group {later.tax_group!r} in {later.jurisdiction} would have two rates on one "
+        f"day ({span(later)} and {span(earlier)}); validity periods must not overlap"
+    )
 
 
 def _exact_tax(net: Decimal, rate: Decimal, prices_include_tax: bool) -> Decimal:

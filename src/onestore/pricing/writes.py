@@ -22,11 +22,12 @@ from onestore.kernel.events import DomainEvent
 from onestore.kernel.ids import new_id
 from onestore.pricing import refs
 from onestore.pricing import tables as t
-from onestore.pricing.books import bump_version
+from onestore.pricing.books import bump_version, tax_rate_of
 from onestore.pricing.definitions import discount_to_json
-from onestore.pricing.model import Discount, PriceEntry, PriceGroup
+from onestore.pricing.model import Discount, PriceEntry, PriceGroup, TaxRate
 from onestore.pricing.price_files import PriceData
 from onestore.pricing.settings_files import CouponIn, TaxData
+from onestore.pricing.tax import overlap_reason, overlapping
 
 LINK_KINDS = ("channel", "store", "customer_group", "loyalty_tier")
 
@@ -228,6 +229,33 @@ def _filters(d: Discount) -> list:  # type: ignore[type-arg]
     return [d.items, *(g.items for g in d.groups)]
 
 
+def _refuse_overlaps(uow: UnitOfWork, imported: Sequence[TaxRate]) -> None:
+    """After the upsert: the stored rates of every group and jurisdiction the file touched
+    must not overlap (``tax.overlapping``); the error names the file's rate that clashes."""
+    r = t.tax_rates
+    pairs = {(rate.tax_group, rate.jurisdiction) for rate in imported}
+    for group, where in sorted(pairs):
+        stored = [
+            tax_rate_of(row)
+            for row in uow.conn.execute(
+                select(r).where(r.c.tax_group == group, r.c.jurisdiction == where)
+            )
+        ]
+        clash = overlapping(stored)
+        if clash is None:
+            continue
+        later, earlier = clash
+        mine = [
+            i
+            for i, rate in enumerate(imported)
+            if (rate.tax_group, rate.jurisdiction, rate.valid_from)
+            in {(c.tax_group, c.jurisdiction, c.valid_from) for c in clash}
+        ]
+        field = f"rates[{mine[-1]}]" if mine else "rates"
+        reason = f"overlaps a stored rate: {overlap_reason(later, earlier)}"
+        raise ValidationFailed(f"{field}: {reason}", errors=[FieldError(field, reason)])
+
+
 def set_discount_active(uow: UnitOfWork, code: str, active: bool) -> Change:
     version = _begin(uow)
     done = uow.conn.execute(
@@ -332,6 +360,7 @@ def import_tax(uow: UnitOfWork, data: TaxData) -> Change:
                 )
             )
             created += 1
+    _refuse_overlaps(uow, data.rates)
     p = t.product_tax_groups
     for product, group in data.products:
         done = uow.conn.execute(
