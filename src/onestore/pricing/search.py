@@ -177,9 +177,11 @@ class Level:
                     found[items] = self._from_picks(d, rems, items)
 
         if choice_count(groups, eligible, open_) <= self.ENUMERATION_LIMIT:
-            for every in every_pick(groups, eligible, open_, rems):
-                add(every)
-            return [app for app in found.values() if app.value > 0]
+            return [
+                app
+                for picks in every_pick(groups, eligible, open_, rems)
+                if (app := self._from_picks(d, rems, picks)).value > 0
+            ]
         self.budget.ranked = True
         facts: dict[int, tuple[Decimal, Decimal]] = {}  # piece -> (unit amount, given up per unit)
         for i in sorted(open_):

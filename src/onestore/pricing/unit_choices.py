@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 from functools import cache
+from itertools import combinations_with_replacement, product
 from math import comb
 
 from onestore.pricing.model import MixMatchGroup
@@ -48,27 +49,46 @@ def every_pick(
     eligible: Sequence[Sequence[int]],
     open_: Collection[int],
     rems: Sequence[Decimal],
-) -> list[Picks]:
-    """Every way to fill the groups from the units left on the open pieces (small offers)."""
-    out: list[Picks] = []
+) -> list[tuple[tuple[int, Decimal], ...]]:
+    """Every way to fill the groups from the units left on the open pieces (small offers), each
+    as (piece, units) pairs by piece, without repeats.
 
-    def fill(g: int, taken: Picks) -> None:
-        if g == len(groups):
-            out.append(taken)
-            return
-        pieces = [i for i in eligible[g] if i in open_ and rems[i] > taken.get(i, ZERO)]
-        for counts in compositions(groups[g].quantity, len(pieces)):
-            more = dict(taken)
-            for i, count in zip(pieces, counts, strict=True):
-                if count:
-                    more[i] = now = more.get(i, ZERO) + count
-                    if now > rems[i]:
-                        break
-            else:
-                fill(g + 1, more)
-
-    fill(0, {})
+    Ordered as filling the groups one after another, each group's counts running from its
+    last piece to its first (the order the best-price search breaks ties in)."""
+    per_group = []
+    for group, members in zip(groups, eligible, strict=True):
+        pieces = [i for i in members if i in open_]
+        fills = []
+        for combo in combinations_with_replacement(pieces, group.quantity):
+            counts: dict[int, int] = {}
+            for i in combo:
+                counts[i] = counts.get(i, 0) + 1
+            if all(n <= rems[i] for i, n in counts.items()):
+                fills.append(counts)
+        fills.reverse()  # compositions order: the first piece's count rising
+        per_group.append(fills)
+    out: list[tuple[tuple[int, Decimal], ...]] = []
+    seen: set[tuple[tuple[int, Decimal], ...]] = set()
+    for choice in product(*per_group):
+        if len(choice) == 1:
+            merged = choice[0]
+        else:
+            merged = {}
+            for counts in choice:
+                for i, n in counts.items():
+                    merged[i] = merged.get(i, 0) + n
+            if any(n > rems[i] for i, n in merged.items()):
+                continue
+        picks = tuple((i, _units(n)) for i, n in sorted(merged.items()))
+        if picks not in seen:
+            seen.add(picks)
+            out.append(picks)
     return out
+
+
+@cache
+def _units(n: int) -> Decimal:
+    return Decimal(n)
 
 
 def take(
