@@ -66,8 +66,11 @@ def explain_line(
                     why = Why.COUPON if refused == NEEDS_COUPON else Why.SCOPE
                     found = out_of_scope[code] = Candidate(code, refused, why)
                 else:
-                    why, reason = _why_not(sale, d, exclusive, applied)
-                    found = known[code] = Candidate(code, reason, why)
+                    if d.kind is threshold:
+                        verdict = _threshold_verdict(sale, d, threshold_key, exclusive, applied)
+                    else:
+                        verdict = _line_verdict(sale, d, line_key, applied)
+                    found = known[code] = Candidate(code, verdict[1], verdict[0])
         out.append(found)
     return tuple(out)
 
@@ -76,14 +79,46 @@ def _codes(applied: list[AppliedDiscount]) -> str:
     return ", ".join(a.code for a in applied)
 
 
-def _why_not(
-    sale: Sale, d: Discount, exclusive: bool, applied: tuple[AppliedDiscount, ...]
-) -> tuple[Why, str]:
-    if d.kind is Kind.THRESHOLD:
-        return _why_not_threshold(sale, d, exclusive, applied)
+Verdict = tuple[Why, str]
+
+
+def _line_verdict(
+    sale: Sale, d: Discount, line_key: tuple[object, ...], applied: tuple[AppliedDiscount, ...]
+) -> Verdict:
+    """Why line discount ``d`` gave nothing: its shortfall, else what the line got decides,
+    seen from ``d``'s priority and concurrency (so the words are shared by discounts alike)."""
     short = _short_of_quantity(sale, d)
     if short is not None:
         return Why.SHORT, short
+    key = (line_key, d.priority, d.concurrency is Concurrency.COMPOUNDED)
+    found = sale.verdicts.get(key)
+    if found is None:
+        found = sale.verdicts[key] = _why_not(sale, d, applied)
+    return found
+
+
+def _threshold_verdict(
+    sale: Sale,
+    d: Discount,
+    threshold_key: tuple[object, ...],
+    exclusive: bool,
+    applied: tuple[AppliedDiscount, ...],
+) -> Verdict:
+    """Why threshold ``d`` gave nothing: the line's exclusivity, ``d``'s own shortfall, or the
+    thresholds the line got."""
+    d_exclusive = d.concurrency is Concurrency.EXCLUSIVE
+    shut = exclusive or (d_exclusive and threshold_key[2])
+    if not shut and reached_tier(sale, d) is None and d.threshold_tiers:
+        return _why_not_threshold(sale, d, exclusive, applied)
+    key = (threshold_key, d_exclusive)
+    found = sale.verdicts.get(key)
+    if found is None:
+        found = sale.verdicts[key] = _why_not_threshold(sale, d, exclusive, applied)
+    return found
+
+
+def _why_not(sale: Sale, d: Discount, applied: tuple[AppliedDiscount, ...]) -> Verdict:
+    """A line discount in scope and not short of units: what the line got beat it."""
     higher = [a for a in applied if a.priority > d.priority and a.kind is not Kind.THRESHOLD]
     stacks = (
         sale.ctx.compound_across_priorities

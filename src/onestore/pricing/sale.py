@@ -13,6 +13,7 @@ from onestore.pricing.model import (
     PricingContext,
     PricingLine,
     ThresholdTier,
+    Why,
 )
 from onestore.pricing.pieces import Piece
 
@@ -44,6 +45,8 @@ class Sale:
     shortfalls: dict[str, str | None] = field(default_factory=dict)  # explanation, per offer
     explained: dict[tuple[object, ...], dict[str, Candidate]] = field(default_factory=dict)
     # what a line got (see ``explain.explain_line``) -> discount code -> why it gave nothing
+    verdicts: dict[tuple[object, ...], tuple[Why, str]] = field(default_factory=dict)
+    # what a line got, seen from a discount's priority and concurrency -> why it lost
     _lines: dict[str, list[int]] | None = None
     _live: dict[int, dict[int, list[Discount]]] = field(default_factory=dict)
 

@@ -32,7 +32,7 @@ def _thresholds(sale: Sale) -> list[Discount]:
 def threshold_pieces(sale: Sale, d: Discount) -> list[int]:
     """Pieces a threshold discount counts and discounts: whole lines, never a line with an
     exclusive discount on any of its units; for an exclusive threshold, only lines with no
-    discount at all."""
+    discount at all. In piece order (pieces are kept in line order)."""
     if sale.shut is None:
         closed: set[int] = set()
         touched: set[int] = set()
@@ -44,12 +44,13 @@ def threshold_pieces(sale: Sale, d: Discount) -> list[int]:
                 touched.add(p.line)
         sale.shut = (closed, closed | touched)
     shut = sale.shut[1] if d.concurrency is Concurrency.EXCLUSIVE else sale.shut[0]
-    return sorted(
+    pieces_of, lines = sale.pieces_of, sale.lines
+    return [
         k
-        for line in sale.lines_about(d)
-        if line not in shut and not sale.lines[line].overridden
-        for k in sale.pieces_of[line]
-    )
+        for line in sale.lines_about(d)  # ascending
+        if line not in shut and not lines[line].overridden
+        for k in pieces_of[line]
+    ]
 
 
 def apply_thresholds(sale: Sale) -> None:
