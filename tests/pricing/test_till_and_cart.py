@@ -8,7 +8,9 @@ SAVE5); channel WEB and the till POS-S1 at store S1.
 
 from __future__ import annotations
 
+import html
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
@@ -143,3 +145,67 @@ def test_a_shopper_sees_savings_and_what_is_within_reach_never_hidden_offers(
     assert "Total $73.00" in text_of(page)  # 18.00 + 55.00; no ship-to, so no tax
     assert shop.get("/shop/POS-S1/cart").status_code == 404  # a till is not a shop
     assert shop.get("/shop/NOPE/cart").status_code == 404
+
+
+# -- a manual price at the till ---------------------------------------------------------------
+def make_staff_at(db: Database, username: str, role: Role, store: str) -> None:
+    with db.uow() as uow:
+        where = reference.get_location_or_raise(uow, store).id
+        auth_service.create_staff_user(
+            uow,
+            username=username,
+            display_name=username.title(),
+            password=PASSWORD,
+            grants=[Grant(role, where)],
+        )
+        uow.commit()
+
+
+def change_price(
+    client: TestClient, page: str, price: str, reason: str = "damaged", **more: str
+) -> Any:
+    """Post the till's change-price form as the page shows it (its token, key and basket)."""
+    form = page[page.index('id="override-form"') :]
+    fields: list[tuple[str, str]] = re.findall(
+        r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form.split("</form>")[0]
+    )
+    data: dict[str, list[str]] = {}
+    for name, value in [*fields, ("line", "1"), ("price", price), ("reason", reason)]:
+        data.setdefault(name, []).append(html.unescape(value))
+    for name, value in more.items():
+        data[name] = [value]
+    return client.post("/pos/POS-S1/override", data=data, follow_redirects=False)
+
+
+def test_a_manual_price_needs_a_reason_and_over_the_limit_a_manager(
+    shop: TestClient,  # noqa: F811 - the fixture
+    db: Database,
+) -> None:
+    make_staff_at(db, "mona", Role.STORE_MANAGER, "S1")
+    sign_in_at(shop, db, "cass", "S1")  # a cashier: 10 % on her own
+    _, page = follow(shop, TILL, scan="TEE-S")
+    small = change_price(shop, page, "19.00")  # 5 % off
+    assert small.status_code == 303, small.text
+    priced = text_of(shop.get(small.headers["location"]).text)
+    # the manual price replaces the automatic ones (no TOPS10 on an overridden line)
+    assert "$19.00 manual override (damaged)" in priced and "To pay $19.00" in priced
+    again = change_price(shop, page, "19.00")  # the same form sent twice: one override
+    assert again.headers["location"] == small.headers["location"]
+    big = change_price(shop, page, "10.00")  # 50 % off: over her limit
+    assert big.status_code == 403
+    assert "Price not changed: a 50.00% cut is over your limit of 10%: a manager must" in (
+        text_of(big.text)
+    )
+    # each refusal shows the form again with a fresh key (a key belongs to one request body)
+    own = change_price(shop, big.text, "10.00", approver="cass", approver_password=PASSWORD)
+    assert own.status_code == 403  # four eyes: not her own approval
+    reused = change_price(shop, page, "10.00", approver="mona", approver_password=PASSWORD)
+    assert reused.status_code == 422  # the first form's key with another price
+    approved = change_price(shop, own.text, "10.00", approver="mona", approver_password=PASSWORD)
+    assert approved.status_code == 303, approved.text
+    assert "To pay $10.00" in text_of(shop.get(approved.headers["location"]).text)
+    forged = shop.post(
+        "/pos/POS-S1/override",
+        data={"line": "1", "price": "1.00", "reason": "damaged", "sku": "TEE-S", "qty": "1"},
+    )
+    assert forged.status_code == 403  # no page token: not from this site

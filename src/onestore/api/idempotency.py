@@ -49,8 +49,12 @@ def run_idempotent(
     action: Callable[[UnitOfWork], tuple[int, Any]],
     *,
     one_transaction: bool = False,
+    key: str | None = None,
 ) -> Response:
     """Claim the key, run ``action`` in a unit of work, store and return its response.
+
+    The key is the request's ``Idempotency-Key`` header, or ``key`` when given (a page's form
+    carries its key in a hidden field, chosen when the form was shown).
 
     ``action`` returns (status, body); it must not commit — this function commits after
     storing the response in the same transaction. With ``one_transaction`` (for actions that
@@ -58,7 +62,7 @@ def run_idempotent(
     key is stored with the change and no separate claim is taken, unless the key already has
     a row — then the usual claim decides.
     """
-    key, scope, digest = _identify(request, principal, payload)
+    key, scope, digest = _identify(request, principal, payload, key)
     if one_transaction:
         answer = _in_one_transaction(request, db, scope, key, digest, action)
         if answer is not None:
@@ -99,9 +103,11 @@ def _replay(stored: idempotency.StoredResponse) -> Response:
     )
 
 
-def _identify(request: Request, principal: Principal, payload: Any) -> tuple[str, str, str]:
+def _identify(
+    request: Request, principal: Principal, payload: Any, key: str | None = None
+) -> tuple[str, str, str]:
     """(key, scope, request digest): a key is the caller's, per operation."""
-    key = request.headers.get(HEADER)
+    key = key or request.headers.get(HEADER)
     if key is None:
         raise IdempotencyKeyMissing(f"send an {HEADER} header so this write can be retried safely")
     route = request.scope.get("route")

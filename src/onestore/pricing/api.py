@@ -32,7 +32,6 @@ from fastapi.responses import JSONResponse
 from onestore.api.idempotency import IDEMPOTENCY_KEY, run_idempotent
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
-from onestore.auth import service as auth_service
 from onestore.auth.model import Permission, Principal, PrincipalKind
 from onestore.catalog import reference
 from onestore.catalog.wire import to_json
@@ -42,7 +41,12 @@ from onestore.pricing import views, writes
 from onestore.pricing.basket import BasketIn, parse_basket
 from onestore.pricing.books import current_version
 from onestore.pricing.definitions import parse_discount
-from onestore.pricing.overrides import parse_override, prepare_override, record_override
+from onestore.pricing.overrides import (
+    approval,
+    parse_override,
+    prepare_override,
+    record_override,
+)
 from onestore.pricing.price_files import parse_prices_json
 from onestore.pricing.schemas import (
     ChangeOut,
@@ -355,23 +359,6 @@ def post_override(
     whose ``id`` the basket line carries as ``"override"``. Needs an ``Idempotency-Key``."""
     db = get_db(request)
     fields = _read(parse_override, document)
-    approver = fields.approver
-    approve = None
-    if approver is not None:
-        username, password = approver
-
-        def check(uow: UnitOfWork) -> auth_service.LoginResult:
-            return auth_service.authenticate_staff(uow, db.settings, username, password)
-
-        def who(uow: UnitOfWork, user_id: str) -> Principal:
-            found = auth_service.staff_principal(uow, user_id)
-            if found is None:  # pragma: no cover - a just-authenticated user exists
-                raise PermissionDenied("approver: unknown staff user")
-            return found
-
-        def approve() -> Principal:
-            return auth_service.sign_in(db, check, who)
-
     override = prepare_override(
         db,
         requester=principal,
@@ -380,10 +367,10 @@ def post_override(
         sku=fields.sku,
         amount=fields.price,
         reason=fields.reason,
-        approve=approve,
+        approve=approval(db, fields.approver),
     )
     payload = {k: v for k, v in document.items() if k != "approver"}
-    payload["approver"] = approver[0] if approver else None  # never the password
+    payload["approver"] = fields.approver[0] if fields.approver else None  # never the password
     return _write(
         request, principal, payload, lambda uow: (201, record_override(uow, override).as_json())
     )

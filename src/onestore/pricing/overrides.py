@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from onestore.auth import service as auth_service
 from onestore.auth.model import Principal, PrincipalKind, Role
 from onestore.db.database import Database
 from onestore.db.uow import UnitOfWork
@@ -179,6 +180,28 @@ def record_override(uow: UnitOfWork, override: Override) -> Override:
         DomainEvent("pricing.price_overridden", "price_override", override.id, override.as_json())
     )
     return override
+
+
+def approval(db: Database, approver: tuple[str, str] | None) -> Callable[[], Principal] | None:
+    """What signs the approving manager in, from their (username, password) typed at the
+    till: the same checks and lockout as the sign-in page; ``None`` without an approver."""
+    if approver is None:
+        return None
+    username, password = approver
+
+    def check(uow: UnitOfWork) -> auth_service.LoginResult:
+        return auth_service.authenticate_staff(uow, db.settings, username, password)
+
+    def who(uow: UnitOfWork, user_id: str) -> Principal:
+        found = auth_service.staff_principal(uow, user_id)
+        if found is None:  # pragma: no cover - a just-authenticated user exists
+            raise PermissionDenied("approver: unknown staff user")
+        return found
+
+    def approve() -> Principal:
+        return auth_service.sign_in(db, check, who)
+
+    return approve
 
 
 def request_override(db: Database, **request: Any) -> Override:

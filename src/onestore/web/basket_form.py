@@ -1,7 +1,8 @@
 """A basket carried in a page's address: lines as ``sku``/``qty`` pairs, plus coupon codes.
 
 The till and the cart pages keep the basket in the URL: every change (a scan, a quantity, a
-removal) is a new GET, the page can be reloaded or bookmarked, and pricing a basket writes
+removal) is a new GET (a manual price at the till is recorded by a POST, then its id rides on
+the line), the page can be reloaded or bookmarked, and pricing a basket writes
 nothing (tender and the order come with the order and POS work). These helpers read the pairs,
 add an item the way a till does (the same SKU again raises its quantity), and build the
 basket document the pricing service parses, so both pages name problems by line the same way.
@@ -24,19 +25,25 @@ MAX_TEXT = 64
 class FormLine:
     sku: str
     quantity: str  # as typed: the pricing service says what is wrong with it
+    override: str = ""  # the id of a manual price recorded at the till, if any
 
     def as_query(self) -> list[tuple[str, str]]:
-        return [("sku", self.sku), ("qty", self.quantity)]
+        return [("sku", self.sku), ("qty", self.quantity), ("ovr", self.override)]
 
 
-def read_lines(skus: list[str], quantities: list[str]) -> list[FormLine]:
-    """The pairs as sent, blank SKUs left out, each text trimmed and capped."""
+def read_lines(
+    skus: list[str], quantities: list[str], overrides: list[str] | None = None
+) -> list[FormLine]:
+    """The lines as sent (``sku``, ``qty`` and, at the till, ``ovr`` side by side), blank SKUs
+    left out, each text trimmed and capped."""
+    overrides = overrides or []
     lines = []
     for n, raw in enumerate(skus[:MAX_LINES]):
         sku = raw.strip()[:MAX_TEXT]
         if sku:
             typed = quantities[n].strip()[:MAX_TEXT] if n < len(quantities) else ""
-            lines.append(FormLine(sku, typed or "1"))
+            override = overrides[n].strip()[:MAX_TEXT] if n < len(overrides) else ""
+            lines.append(FormLine(sku, typed or "1", override))
     return lines
 
 
@@ -55,7 +62,7 @@ def add_item(lines: list[FormLine], sku: str, quantity: str) -> list[FormLine]:
     more = _number(quantity)
     for n, line in enumerate(out):
         have = _number(line.quantity)
-        if line.sku == sku and have is not None and more is not None:
+        if line.sku == sku and not line.override and have is not None and more is not None:
             out[n] = FormLine(sku, format((have + more).normalize(), "f"))
             return out
     if len(out) < MAX_LINES:
@@ -71,9 +78,19 @@ def without(lines: list[FormLine], index: str) -> list[FormLine]:
     return [line for n, line in enumerate(lines) if n != drop]
 
 
+def with_override(lines: list[FormLine], index: int, override: str) -> list[FormLine]:
+    """``lines`` with the manual price ``override`` on the line at 1-based ``index``."""
+    return [
+        FormLine(line.sku, line.quantity, override) if n == index - 1 else line
+        for n, line in enumerate(lines)
+    ]
+
+
 def query(lines: list[FormLine], **more: str) -> str:
-    """The address query for ``lines`` and the other (non-empty) fields."""
-    pairs = [pair for line in lines for pair in line.as_query()]
+    """The address query for ``lines`` and the other (non-empty) fields; a line's ``ovr`` is
+    sent only when some line has one (the cart never does)."""
+    overridden = any(line.override for line in lines)
+    pairs = [pair for line in lines for pair in line.as_query() if overridden or pair[0] != "ovr"]
     pairs += [(k, v) for k, v in more.items() if v]
     return urlencode(pairs)
 
@@ -86,6 +103,7 @@ def basket_document(
         "channel": channel,
         "lines": [
             {"line_id": str(n), "sku": line.sku, "quantity": line.quantity}
+            | ({"override": line.override} if line.override else {})
             for n, line in enumerate(lines, start=1)
         ],
     }

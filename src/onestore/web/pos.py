@@ -11,17 +11,31 @@ unfiltered: the associate answers the customer's "why not?"). The basket lives i
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+import hmac
+import json
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from onestore.api.idempotency import run_idempotent
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
 from onestore.auth.model import Permission, Principal, permitted
 from onestore.catalog import queries as catalog
 from onestore.catalog import reference
 from onestore.catalog.views import ChannelView, LocationView
+from onestore.db.uow import UnitOfWork
 from onestore.kernel.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from onestore.pricing.basket import parse_basket
+from onestore.pricing.overrides import (
+    ReasonCode,
+    approval,
+    parse_override,
+    prepare_override,
+    record_override,
+)
 from onestore.pricing.schemas import CheckProblem, check_problems, codes_in
 from onestore.pricing.service import price_basket
 from onestore.pricing.views import discount_names
@@ -32,6 +46,8 @@ from onestore.web.stock import find_variant
 
 router = APIRouter(prefix="/pos", route_class=StrictJSONRoute, include_in_schema=False)
 QUOTE = Depends(require(Permission.PRICING_QUOTE))
+OVERRIDE = Depends(require(Permission.PRICE_OVERRIDE))
+Till = tuple[ChannelView, LocationView]
 
 
 def tills(
@@ -68,6 +84,7 @@ def sale(
     channel: str,
     sku: list[str] = Query([]),
     qty: list[str] = Query([]),
+    ovr: list[str] = Query([]),
     coupons: str = "",
     scan: str = "",
     scan_qty: str = "",
@@ -77,17 +94,11 @@ def sale(
     """The sale screen (see the module doc). A scan or a removal answers with a redirect to
     the basket's new address, so reloading the page never rings an item up twice."""
     db = get_db(request)
-    lines = form.read_lines(sku, qty)
+    lines = form.read_lines(sku, qty, ovr)
     coupon_text = coupons.strip()[:MAX_QUERY]
     scanned = scan.strip()[:MAX_QUERY]
     with db.uow(readonly=True) as uow:
-        channels = reference.list_channels(uow)
-        mine = tills(principal, channels, reference.list_locations(uow))
-        till = next(((c, s) for c, s in mine if c.code == channel), None)
-        if till is None:
-            if not any(c.code == channel for c in channels):
-                raise NotFound(f"no channel {channel!r}")
-            raise PermissionDenied(f"{channel} is not the till of a store you sell for")
+        till = _till(uow, principal, channel)
         scan_problem = ""
         if scanned:
             hit, scan_problem, _ = find_variant(uow, scanned)
@@ -98,16 +109,120 @@ def sale(
         lines = form.without(lines, remove) if remove else lines
         address = f"/pos/{till[0].code}?{form.query(lines, coupons=coupon_text)}"
         return RedirectResponse(address.rstrip("?"), status_code=303)
-    return _screen(request, till, lines, coupon_text, scanned, scan_problem)
+    return _screen(request, principal, till, lines, coupon_text, scanned, scan_problem)
+
+
+def _till(uow: UnitOfWork, principal: Principal, channel: str) -> Till:
+    """``channel``'s till if ``principal`` sells there: 404 for no such channel, else 403."""
+    channels = reference.list_channels(uow)
+    mine = tills(principal, channels, reference.list_locations(uow))
+    till = next(((c, s) for c, s in mine if c.code == channel), None)
+    if till is None:
+        if not any(c.code == channel for c in channels):
+            raise NotFound(f"no channel {channel!r}")
+        raise PermissionDenied(f"{channel} is not the till of a store you sell for")
+    return till
+
+
+@router.post("/{channel}/override", dependencies=[OVERRIDE])
+def override(
+    request: Request,
+    channel: str,
+    csrf_token: str = Form(""),
+    form_key: str = Form(""),
+    line: str = Form(""),
+    price: str = Form(""),
+    reason: str = Form(""),
+    approver: str = Form(""),
+    approver_password: str = Form(""),
+    sku: list[str] = Form([]),
+    qty: list[str] = Form([]),
+    ovr: list[str] = Form([]),
+    coupons: str = Form(""),
+    principal: Principal = OVERRIDE,
+) -> Response:
+    """Set one line's unit price with a reason code (``overrides.prepare_override``: the role's
+    limit, above it a different manager's username and password typed at the till). Recorded
+    once per form (``form_key`` is its idempotency key), then back to the sale with the line
+    carrying the override; a refusal shows the sale again with the reason."""
+    _check_form(request, csrf_token)
+    db = get_db(request)
+    lines = form.read_lines(sku, qty, ovr)
+    coupon_text = coupons.strip()[:MAX_QUERY]
+    with db.uow(readonly=True) as uow:
+        till = _till(uow, principal, channel)
+    number = int(line) if line.isascii() and line.isdigit() else 0
+    if not 0 < number <= len(lines):
+        raise ValidationFailed.on("line", "no such line in this basket")
+    document: dict[str, Any] = {
+        "channel": till[0].code,
+        "store": till[1].code,
+        "sku": lines[number - 1].sku,
+        "price": price.strip()[:40],
+        "reason": reason,
+    }
+    if approver.strip():
+        document["approver"] = {"username": approver.strip(), "password": approver_password}
+    try:
+        fields = parse_override(document)
+        prepared = prepare_override(
+            db,
+            requester=principal,
+            channel=fields.channel,
+            store=fields.store,
+            sku=fields.sku,
+            amount=fields.price,
+            reason=fields.reason,
+            approve=approval(db, fields.approver),
+        )
+    except (ValidationFailed, PermissionDenied) as exc:
+        problem = exc.errors[0].reason if exc.errors else exc.detail
+        return _screen(
+            request,
+            principal,
+            till,
+            lines,
+            coupon_text,
+            "",
+            "",
+            override_problem=(number, problem),
+            status=exc.status,
+        )
+    payload = {k: v for k, v in document.items() if k != "approver"}
+    payload["approver"] = fields.approver[0] if fields.approver else None  # never the password
+    answer = run_idempotent(
+        request,
+        db,
+        principal,
+        payload,
+        lambda uow: (201, record_override(uow, prepared).as_json()),
+        one_transaction=True,
+        key=form_key.strip()[:255] or None,
+    )
+    recorded = json.loads(bytes(answer.body))
+    lines = form.with_override(lines, number, recorded["id"])
+    address = f"/pos/{till[0].code}?{form.query(lines, coupons=coupon_text)}"
+    return RedirectResponse(address, status_code=303)
+
+
+def _check_form(request: Request, token: str) -> None:
+    """A till form must carry the page session's own token: another site cannot post it."""
+    session = getattr(request.state, "page_session", None)
+    if session is None or not hmac.compare_digest(session.csrf_token.encode(), token.encode()):
+        raise PermissionDenied("this form has expired or did not come from this site; try again")
 
 
 def _screen(
     request: Request,
+    principal: Principal,
     till: tuple[ChannelView, LocationView],
     lines: list[form.FormLine],
     coupons: str,
     scanned: str,
     scan_problem: str,
+    *,
+    override_problem: tuple[int, str] | None = None,
+    status: int | None = None,
 ) -> Response:
     channel, store = till
     db = get_db(request)
@@ -140,6 +255,16 @@ def _screen(
             "priced": priced,
             "problems": problems,
             "address": lambda **more: form.query(lines, coupons=coupons, **more),
+            "reasons": [r.value for r in ReasonCode],
+            "override_problem": override_problem,
+            "csrf_token": _session_token(request),
+            "form_key": secrets.token_urlsafe(16),
+            "may_override": permitted(principal, Permission.PRICE_OVERRIDE, store.id),
         },
-        status_code=422 if problems else 200,
+        status_code=status or (422 if problems else 200),
     )
+
+
+def _session_token(request: Request) -> str:
+    session = getattr(request.state, "page_session", None)
+    return session.csrf_token if session is not None else ""
