@@ -168,7 +168,8 @@ def _short(sale: Sale, d: Discount) -> str | None:
         )
         if have < group.quantity:
             label = "" if d.kind is Kind.QUANTITY else f" of group {group.name}"
-            return f"needs {group.quantity} units{label}; the basket has {have}"
+            units = "unit" if group.quantity == 1 else "units"
+            return f"needs {group.quantity} {units}{label}; the basket has {have}"
     return None
 
 
