@@ -83,3 +83,59 @@ def test_a_shopper_sees_what_is_within_reach_and_staff_see_everything() -> None:
     assert {k: v for k, v in shopper.items() if k != "lines"} == {
         k: v for k, v in staff.items() if k != "lines"
     }
+
+
+def test_lines_that_got_different_things_get_their_own_reasons() -> None:
+    """Two lines match a fixed price that lowers nothing; one of them also gets an exclusive
+    threshold. The same candidate has a different reason on each (the explanation must not
+    share it between them)."""
+    docs = [
+        {
+            "code": "FIX50",
+            "name": "Fixed 50.00",
+            "kind": "simple",
+            "concurrency": "best_price",
+            "items": {"skus": ["TEE", "CAP"]},
+            "method": "price",
+            "value": "50.00",
+            "currency": "EUR",
+        },
+        {
+            "code": "SPEND5",
+            "name": "Spend 5, 1.00 off caps",
+            "kind": "threshold",
+            "concurrency": "exclusive",
+            "currency": "EUR",
+            "items": {"skus": ["CAP"]},
+            "tiers": [{"min_amount": "5.00", "method": "amount", "value": "1.00"}],
+        },
+    ]
+    basket = run(docs, [line("1", "TEE", "20.00"), line("2", "CAP", "10.00")])
+    tee, cap = by_id(basket)["1"], by_id(basket)["2"]
+    assert [a.code for a in cap.discounts] == ["SPEND5"]
+    assert {c.code: (c.why, c.reason) for c in tee.considered} == {
+        "FIX50": (Why.BEATEN, "gave no lower price for this basket"),
+    }
+    assert {c.code: (c.why, c.reason) for c in cap.considered} == {
+        "FIX50": (Why.EXCLUSIVE, "exclusive discount SPEND5 applies to these units"),
+    }
+
+
+def test_a_line_of_no_units_is_priced_at_nothing() -> None:
+    """The basket parser refuses quantity 0, but the engine is called directly too (an
+    offline till): a line of no units has no pieces left after the search, and thresholds
+    must pass it by."""
+    docs = [
+        simple("TEE10", "10", items={"skus": ["TEE"]}),
+        {
+            "code": "SPEND5",
+            "name": "Spend 5, 1.00 off",
+            "kind": "threshold",
+            "concurrency": "compounded",
+            "currency": "EUR",
+            "tiers": [{"min_amount": "5.00", "method": "amount", "value": "1.00"}],
+        },
+    ]
+    basket = run(docs, [line("1", "TEE", "20.00", "0"), line("2", "CAP", "10.00")])
+    empty, cap = by_id(basket)["1"], by_id(basket)["2"]
+    assert (empty.net.amount, cap.net.amount) == (0, 9)

@@ -116,3 +116,13 @@ def test_import_refuses_a_rate_that_overlaps_a_stored_one_and_writes_nothing(
         version = current_version(uow)
     assert [Decimal(r) for r in stored] == [Decimal("9.5")]  # the refused file left nothing
     assert version == before + 2  # and did not move the version
+
+
+def test_the_error_names_the_entries_as_the_file_numbers_them() -> None:
+    same = refused(doc(rate("10"), rate("10")))  # two equal entries are two entries
+    assert list(same) == ["rates[1]"] and same["rates[1]"].startswith("overlaps rates[0]:")
+    after_a_bad_one = refused(
+        doc({**rate("10"), "jurisdiction": "nowhere"}, rate("10"), rate("8", "2027-01-01"))
+    )
+    assert after_a_bad_one["rates[0].jurisdiction"].startswith("must be a country")
+    assert after_a_bad_one["rates[2]"].startswith("overlaps rates[1]:")

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
 
 from onestore.auth import service as auth_service
-from onestore.auth.model import Grant, Role
+from onestore.auth.model import Grant, PrincipalKind, Role
 from onestore.catalog import reference
 from onestore.db.database import Database
+from onestore.pricing import coupons
+from onestore.web import basket_form as form
 
 from .test_pages import PASSWORD, shop, text_of  # noqa: F401 - the fixture is used by name
 
@@ -209,3 +212,68 @@ def test_a_manual_price_needs_a_reason_and_over_the_limit_a_manager(
         data={"line": "1", "price": "1.00", "reason": "damaged", "sku": "TEE-S", "qty": "1"},
     )
     assert forged.status_code == 403  # no page token: not from this site
+
+
+# -- what the review found ------------------------------------------------------------------------
+def test_a_customer_account_has_no_till(
+    shop: TestClient,  # noqa: F811 - the fixture
+    db: Database,
+) -> None:
+    """A shopper's ``pricing.quote`` prices a cart; at a till they would see every reason."""
+    with db.uow() as uow:
+        account = auth_service.create_customer_account(
+            uow, email="ada@example.com", password="correct horse battery"
+        )
+        token = auth_service.issue_token(uow, PrincipalKind.CUSTOMER, account, "app").token
+        uow.commit()
+    shop.cookies.clear()
+    shopper = {"Authorization": f"Bearer {token}"}
+    chooser = shop.get("/pos", headers=shopper)
+    assert chooser.status_code == 200 and 'id="no-tills"' in chooser.text
+    assert shop.get(TILL, params={"sku": "JEANS-1"}, headers=shopper).status_code == 403
+
+
+def test_odd_addresses_get_an_answer_not_a_500(
+    shop: TestClient,  # noqa: F811 - the fixture
+    db: Database,
+    monkeypatch: Any,
+) -> None:
+    shop.cookies.clear()
+    huge = shop.get(
+        "/shop/WEB/cart",
+        params={"sku": "TEE-S", "qty": "9e999999", "add": "TEE-S", "add_qty": "9e999999"},
+        follow_redirects=False,
+    )
+    assert huge.status_code == 303 and len(huge.headers["location"]) < 200
+    assert shop.get(huge.headers["location"]).status_code == 422  # the quantity, by line
+    long_remove = shop.get(
+        "/shop/WEB/cart", params={"sku": "TEE-S", "remove": "9" * 5000}, follow_redirects=False
+    )
+    assert long_remove.status_code == 303
+    assert long_remove.headers["location"] == "/shop/WEB/cart?sku=TEE-S&qty=1"
+    monkeypatch.setattr(form, "MAX_LINES", 2)
+    full = shop.get(
+        "/shop/WEB/cart",
+        params=[("sku", "TEE-S"), ("sku", "TEE-M"), ("add", "JEANS-1")],
+        follow_redirects=False,
+    )
+    assert full.status_code == 200 and 'id="cart-full"' in full.text  # said, not dropped
+    sign_in_at(shop, db, "cass", "S1")
+    till = shop.get(TILL, params=[("sku", "TEE-S"), ("sku", "TEE-M"), ("scan", "JEANS-1")])
+    assert "The basket holds at most" in text_of(till.text)
+
+
+def test_the_cart_says_one_thing_of_every_code_it_cannot_use(
+    shop: TestClient,  # noqa: F811 - the fixture
+    db: Database,
+) -> None:
+    """ "Used up" or "expired" would tell an anonymous visitor which guessed codes exist."""
+    with db.uow() as uow:  # SAVE5 is real and now used up
+        coupons.redeem(uow, ["SAVE5"], order_ref="O-1", customer=None, day=date(2026, 11, 26))
+        uow.commit()
+    shop.cookies.clear()
+    for code in ("NOSUCH", "SAVE5"):
+        page = shop.get("/shop/WEB/cart", params={"sku": "JEANS-1", "coupons": code}).text
+        said = text_of(page)
+        assert "this code cannot be used for this cart" in said, code
+        assert "used" not in said.replace("cannot be used", ""), code

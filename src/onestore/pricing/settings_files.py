@@ -159,7 +159,8 @@ def _coupons(fields: Fields, _discounts: set[str]) -> list[CouponIn]:
 
 def parse_tax(doc: object) -> TaxData:
     fields, problems = _document(doc, TAX_FORMAT, ("format", "rates", "products", "channels"))
-    rates = [r for r in (_rate(f, p) for p, f in _objects(fields, "rates")) if r is not None]
+    placed = [(p, r) for p, f in _objects(fields, "rates") if (r := _rate(f, p)) is not None]
+    rates = [r for _, r in placed]
     products: list[tuple[str, str]] = []
     for _, item in _objects(fields, "products"):
         item.check_keys(("product", "tax_group"))
@@ -190,9 +191,9 @@ def parse_tax(doc: object) -> TaxData:
     clash = overlapping(rates)
     if clash is not None:
         later, earlier = clash
+        path = {id(r): p for p, r in placed}  # by identity: two equal rates are two entries
         problems.add(
-            f"rates[{rates.index(later)}]",
-            f"overlaps rates[{rates.index(earlier)}]: {overlap_reason(later, earlier)}",
+            path[id(later)], f"overlaps {path[id(earlier)]}: {overlap_reason(later, earlier)}"
         )
     problems.raise_if_any()
     return TaxData(tuple(rates), tuple(products), tuple(channels))

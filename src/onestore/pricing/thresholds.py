@@ -49,7 +49,7 @@ def threshold_pieces(sale: Sale, d: Discount) -> list[int]:
         k
         for line in sale.lines_about(d)  # ascending
         if line not in shut and not lines[line].overridden
-        for k in pieces_of[line]
+        for k in pieces_of.get(line, ())  # a line of no units has no pieces left
     ]
 
 

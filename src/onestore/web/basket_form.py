@@ -16,9 +16,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-MAX_LINES = 50
-"""A page basket holds at most this many lines (a till's receipt, a shopper's cart)."""
+MAX_LINES = 200
+"""A page basket holds at most this many lines (a big grocery receipt, a shopper's cart)."""
 MAX_TEXT = 64
+MAX_QUANTITY_TEXT = 20
+FULL = f"The basket holds at most {MAX_LINES} lines: finish this one and start another."
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,38 +43,46 @@ def read_lines(
     for n, raw in enumerate(skus[:MAX_LINES]):
         sku = raw.strip()[:MAX_TEXT]
         if sku:
-            typed = quantities[n].strip()[:MAX_TEXT] if n < len(quantities) else ""
+            typed = quantities[n].strip()[:MAX_QUANTITY_TEXT] if n < len(quantities) else ""
             override = overrides[n].strip()[:MAX_TEXT] if n < len(overrides) else ""
             lines.append(FormLine(sku, typed or "1", override))
     return lines
 
 
+_MERGE_LIMIT = Decimal(1_000_000)
+
+
 def _number(text: str) -> Decimal | None:
+    """A quantity worth adding to: a plain number below a million (anything else is left as
+    typed for the pricing service to refuse, naming the line)."""
     try:
         value = Decimal(text)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    return value if value.is_finite() and abs(value) < _MERGE_LIMIT else None
 
 
-def add_item(lines: list[FormLine], sku: str, quantity: str) -> list[FormLine]:
+def add_item(lines: list[FormLine], sku: str, quantity: str) -> list[FormLine] | None:
     """``lines`` with ``quantity`` more of ``sku``: added to its line when it has one and both
-    quantities are numbers (scanning a second shirt makes 2), else a new line at the end."""
+    quantities are numbers (scanning a second shirt makes 2), else a new line at the end —
+    or ``None`` when the basket already has :data:`MAX_LINES` lines (say :data:`FULL`)."""
     out = list(lines)
+    quantity = quantity[:MAX_QUANTITY_TEXT]
     more = _number(quantity)
     for n, line in enumerate(out):
         have = _number(line.quantity)
         if line.sku == sku and not line.override and have is not None and more is not None:
             out[n] = FormLine(sku, format((have + more).normalize(), "f"))
             return out
-    if len(out) < MAX_LINES:
-        out.append(FormLine(sku, quantity))
+    if len(out) >= MAX_LINES:
+        return None
+    out.append(FormLine(sku, quantity))
     return out
 
 
 def without(lines: list[FormLine], index: str) -> list[FormLine]:
     """``lines`` without the one at 1-based position ``index`` (unchanged if there is none)."""
-    if not (index.isascii() and index.isdigit()):
+    if not (index.isascii() and index.isdigit() and len(index) <= 4):
         return lines
     drop = int(index) - 1
     return [line for n, line in enumerate(lines) if n != drop]

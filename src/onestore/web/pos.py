@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from onestore.api.idempotency import run_idempotent
 from onestore.api.security import get_db, require
 from onestore.api.strict_json import StrictJSONRoute
-from onestore.auth.model import Permission, Principal, permitted
+from onestore.auth.model import Permission, Principal, PrincipalKind, permitted
 from onestore.catalog import queries as catalog
 from onestore.catalog import reference
 from onestore.catalog.views import ChannelView, LocationView
@@ -53,7 +53,10 @@ Till = tuple[ChannelView, LocationView]
 def tills(
     principal: Principal, channels: list[ChannelView], stores: list[LocationView]
 ) -> list[tuple[ChannelView, LocationView]]:
-    """Active store channels at active stores where ``principal`` may price a sale."""
+    """Active store channels at active stores where ``principal`` may price a sale: staff only
+    (a customer's ``pricing.quote`` prices a cart, never at a till)."""
+    if principal.kind is not PrincipalKind.STAFF:
+        return []
     by_code = {s.code: s for s in stores if s.is_active}
     found = []
     for c in channels:
@@ -103,8 +106,11 @@ def sale(
         if scanned:
             hit, scan_problem, _ = find_variant(uow, scanned)
             if hit is not None:
-                lines = form.add_item(lines, hit.variant.sku, scan_qty.strip()[:20] or "1")
-                scanned = ""
+                more = form.add_item(lines, hit.variant.sku, scan_qty.strip()[:20] or "1")
+                if more is None:
+                    scan_problem = form.FULL
+                else:
+                    lines, scanned = more, ""
     if remove or (scan and not scan_problem):
         lines = form.without(lines, remove) if remove else lines
         address = f"/pos/{till[0].code}?{form.query(lines, coupons=coupon_text)}"

@@ -42,6 +42,17 @@ def _channel_or_404(request: Request, code: str) -> ChannelView:
     return found
 
 
+NO_SUCH_CODE = "this code cannot be used for this cart"
+
+
+def _shopper_error(error: FieldError) -> FieldError:
+    """A coupon's refusal in one wording whatever the reason: "used up", "expired" or "for
+    another channel" would tell an anonymous visitor which guessed codes exist."""
+    if error.field.startswith("coupons"):
+        return FieldError(error.field, NO_SUCH_CODE)
+    return error
+
+
 @router.get("/{channel}/cart", dependencies=[Depends(public)])
 def cart(
     request: Request,
@@ -59,11 +70,15 @@ def cart(
     lines = form.read_lines(sku, qty)
     coupon_text = coupons.strip()[:MAX_QUERY]
     item = add.strip()[: form.MAX_TEXT]
+    full = False
     if item or remove:
         if item:
-            lines = form.add_item(lines, item, add_qty.strip()[:20] or "1")
+            more = form.add_item(lines, item, add_qty.strip() or "1")
+            full = more is None
+            lines = lines if more is None else more
         if remove:
             lines = form.without(lines, remove)
+    if (item or remove) and not full:
         address = f"/shop/{shop.code}/cart?{form.query(lines, coupons=coupon_text)}"
         return RedirectResponse(address.rstrip("?"), status_code=303)
     db = get_db(request)
@@ -75,7 +90,8 @@ def cart(
             priced = price_basket(db, parse_basket(doc))
         except ValidationFailed as exc:
             rows = list(range(1, len(lines) + 1))
-            problems = check_problems(exc.errors or [FieldError("", exc.detail)], rows)
+            errors = [_shopper_error(e) for e in exc.errors or [FieldError("", exc.detail)]]
+            problems = check_problems(errors, rows)
     within_reach: dict[str, str] = {}  # code -> the engine's words, once per basket
     if priced is not None:
         for p in priced.lines:
@@ -97,6 +113,7 @@ def cart(
             "priced": priced,
             "hints": hints,  # (discount name, what it needs)
             "problems": problems,
+            "full": form.FULL if full else "",
             "address": lambda **more: form.query(lines, coupons=coupon_text, **more),
         },
         status_code=422 if problems else 200,
