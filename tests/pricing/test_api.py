@@ -15,6 +15,7 @@ from onestore.auth.model import PrincipalKind
 from onestore.catalog import network, service, taxonomy
 from onestore.catalog.schemas import ProductIn
 from onestore.db.database import Database
+from onestore.db.uow import UnitOfWork
 
 BASE = "/api/v1/pricing"
 PROBLEM_JSON = "application/problem+json"
@@ -75,6 +76,21 @@ def _product(uow: Any, code: str, category: str, variants: list[tuple[str, str]]
     service.create_product(uow, ProductIn.model_validate(body).to_draft())
 
 
+def add_store(uow: UnitOfWork, code: str, name: str) -> None:
+    """A store in Seattle (Washington, US-WA)."""
+    network.create_location(
+        uow,
+        code=code,
+        name=name,
+        kind="store",
+        latitude=47.6,
+        longitude=-122.3,
+        country="US",
+        region="WA",
+        timezone="America/Los_Angeles",
+    )
+
+
 def build_shop(db: Database) -> None:
     """Categories tops > tshirts and bottoms; TEE-S / TEE-M at 20.00 and JEANS-1 at 60.00 (USD);
     store S1 in Washington; channel WEB (prices without tax) and POS-S1 at S1 (with tax)."""
@@ -85,17 +101,7 @@ def build_shop(db: Database) -> None:
         taxonomy.create_category(uow, code="bottoms", name="Bottoms")
         _product(uow, "TEE", "tshirts", [("TEE-S", "20.00"), ("TEE-M", "20.00")])
         _product(uow, "JEANS", "bottoms", [("JEANS-1", "60.00")])
-        network.create_location(
-            uow,
-            code="S1",
-            name="Store One",
-            kind="store",
-            latitude=47.6,
-            longitude=-122.3,
-            country="US",
-            region="WA",
-            timezone="America/Los_Angeles",
-        )
+        add_store(uow, "S1", "Store One")
         network.create_channel(
             uow, code="WEB", name="Web", kind="web", currency="USD", prices_include_tax=False
         )

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from onestore.auth import service as auth_service
 from onestore.auth.model import Grant, PrincipalKind, Role
+from onestore.catalog import reference
 from onestore.db.database import Database
 from onestore.web.rendering import CONTENT_SECURITY_POLICY
 
@@ -21,17 +22,27 @@ PASSWORD = "correct horse battery"
 CHECK = "/backoffice/pricing/check"
 
 
-def sign_in(client: TestClient, db: Database, username: str, role: Role) -> None:
-    """A staff user with ``role``, signed in through the real form (CSRF token and all)."""
+def make_staff(db: Database, username: str, role: Role, store: str | None = None) -> None:
+    """A staff user with ``role`` at ``store`` (every store when ``None``)."""
     with db.uow() as uow:
+        where = None if store is None else reference.get_location_or_raise(uow, store).id
         auth_service.create_staff_user(
             uow,
             username=username,
             display_name=username.title(),
             password=PASSWORD,
-            grants=[Grant(role, None)],
+            grants=[Grant(role, where)],
         )
         uow.commit()
+
+
+def sign_in(
+    client: TestClient, db: Database, username: str, role: Role, store: str | None = None
+) -> None:
+    """A new staff user with ``role`` (at ``store``), signed in through the real form (CSRF
+    token and all), instead of whoever was signed in."""
+    make_staff(db, username, role, store)
+    client.cookies.clear()
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token is not None

@@ -17,38 +17,20 @@ from urllib.parse import urlencode
 from fastapi.testclient import TestClient
 
 from onestore.auth import service as auth_service
-from onestore.auth.model import Grant, PrincipalKind, Role
-from onestore.catalog import reference
+from onestore.auth.model import PrincipalKind, Role
 from onestore.db.database import Database
 from onestore.pricing import coupons
 from onestore.web import basket_form as form
 
-from .test_pages import PASSWORD, shop, text_of  # noqa: F401 - the fixture is used by name
+from .test_api import add_store
+from .test_pages import PASSWORD, make_staff, shop, sign_in, text_of  # noqa: F401 - fixture
 
 TILL = "/pos/POS-S1"
 
 
-def sign_in_at(client: TestClient, db: Database, username: str, store: str | None) -> None:
-    """A cashier at ``store`` (every store when ``None``), signed in through the form."""
-    client.cookies.clear()
-    with db.uow() as uow:
-        where = None if store is None else reference.get_location_or_raise(uow, store).id
-        auth_service.create_staff_user(
-            uow,
-            username=username,
-            display_name=username.title(),
-            password=PASSWORD,
-            grants=[Grant(Role.CASHIER, where)],
-        )
-        uow.commit()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token is not None
-    answer = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "next": "", "csrf_token": token[1]},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
+def sign_in_at(client: TestClient, db: Database, username: str, store: str) -> None:
+    """A cashier at ``store``, signed in through the form."""
+    sign_in(client, db, username, Role.CASHIER, store)
 
 
 def follow(client: TestClient, url: str, **params: str) -> tuple[str, str]:
@@ -98,19 +80,7 @@ def test_a_till_refuses_other_stores_and_says_what_a_scan_could_not_find(
     db: Database,
 ) -> None:
     with db.uow() as uow:
-        from onestore.catalog import network
-
-        network.create_location(
-            uow,
-            code="S9",
-            name="Store Nine",
-            kind="store",
-            latitude=47.0,
-            longitude=-122.0,
-            country="US",
-            region="WA",
-            timezone="America/Los_Angeles",
-        )
+        add_store(uow, "S9", "Store Nine")  # a store without a till
         uow.commit()
     sign_in_at(shop, db, "nina", "S9")
     assert shop.get(TILL).status_code == 403
@@ -151,19 +121,6 @@ def test_a_shopper_sees_savings_and_what_is_within_reach_never_hidden_offers(
 
 
 # -- a manual price at the till ---------------------------------------------------------------
-def make_staff_at(db: Database, username: str, role: Role, store: str) -> None:
-    with db.uow() as uow:
-        where = reference.get_location_or_raise(uow, store).id
-        auth_service.create_staff_user(
-            uow,
-            username=username,
-            display_name=username.title(),
-            password=PASSWORD,
-            grants=[Grant(role, where)],
-        )
-        uow.commit()
-
-
 def change_price(
     client: TestClient, page: str, price: str, reason: str = "damaged", **more: str
 ) -> Any:
@@ -184,7 +141,7 @@ def test_a_manual_price_needs_a_reason_and_over_the_limit_a_manager(
     shop: TestClient,  # noqa: F811 - the fixture
     db: Database,
 ) -> None:
-    make_staff_at(db, "mona", Role.STORE_MANAGER, "S1")
+    make_staff(db, "mona", Role.STORE_MANAGER, "S1")
     sign_in_at(shop, db, "cass", "S1")  # a cashier: 10 % on her own
     _, page = follow(shop, TILL, scan="TEE-S")
     small = change_price(shop, page, "19.00")  # 5 % off

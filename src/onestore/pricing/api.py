@@ -42,10 +42,10 @@ from onestore.pricing.basket import BasketIn, parse_basket
 from onestore.pricing.books import current_version
 from onestore.pricing.definitions import parse_discount
 from onestore.pricing.overrides import (
-    approval,
     parse_override,
-    prepare_override,
+    prepare_request,
     record_override,
+    stored_request,
 )
 from onestore.pricing.price_files import parse_prices_json
 from onestore.pricing.schemas import (
@@ -359,20 +359,12 @@ def post_override(
     whose ``id`` the basket line carries as ``"override"``. Needs an ``Idempotency-Key``."""
     db = get_db(request)
     fields = _read(parse_override, document)
-    override = prepare_override(
-        db,
-        requester=principal,
-        channel=fields.channel,
-        store=fields.store,
-        sku=fields.sku,
-        amount=fields.price,
-        reason=fields.reason,
-        approve=approval(db, fields.approver),
-    )
-    payload = {k: v for k, v in document.items() if k != "approver"}
-    payload["approver"] = fields.approver[0] if fields.approver else None  # never the password
+    override = prepare_request(db, principal, fields)
     return _write(
-        request, principal, payload, lambda uow: (201, record_override(uow, override).as_json())
+        request,
+        principal,
+        stored_request(document, fields),
+        lambda uow: (201, record_override(uow, override).as_json()),
     )
 
 

@@ -204,6 +204,28 @@ def approval(db: Database, approver: tuple[str, str] | None) -> Callable[[], Pri
     return approve
 
 
+def prepare_request(db: Database, requester: Principal, fields: OverrideIn) -> Override:
+    """:func:`prepare_override` for a parsed request (the API's body, the till's form)."""
+    return prepare_override(
+        db,
+        requester=requester,
+        channel=fields.channel,
+        store=fields.store,
+        sku=fields.sku,
+        amount=fields.price,
+        reason=fields.reason,
+        approve=approval(db, fields.approver),
+    )
+
+
+def stored_request(document: dict[str, Any], fields: OverrideIn) -> dict[str, Any]:
+    """The request as kept beside its idempotency key: the approver's name, never the
+    password."""
+    payload = {k: v for k, v in document.items() if k != "approver"}
+    payload["approver"] = fields.approver[0] if fields.approver else None
+    return payload
+
+
 def request_override(db: Database, **request: Any) -> Override:
     """:func:`prepare_override` then :func:`record_override` in its own transaction."""
     override = prepare_override(db, **request)

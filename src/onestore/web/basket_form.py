@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
+from fastapi.responses import RedirectResponse
+
 MAX_LINES = 200
 """A page basket holds at most this many lines (a big grocery receipt, a shopper's cart)."""
 MAX_TEXT = 64
@@ -103,6 +105,13 @@ def query(lines: list[FormLine], **more: str) -> str:
     pairs = [pair for line in lines for pair in line.as_query() if overridden or pair[0] != "ovr"]
     pairs += [(k, v) for k, v in more.items() if v]
     return urlencode(pairs)
+
+
+def redirect(path: str, lines: list[FormLine], coupons: str) -> RedirectResponse:
+    """303 to ``path`` with the basket in its query: after a change, so that reloading the
+    page does not make it again."""
+    found = query(lines, coupons=coupons)
+    return RedirectResponse(f"{path}?{found}" if found else path, status_code=303)
 
 
 def basket_document(

@@ -15,6 +15,7 @@ import hmac
 import json
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -31,10 +32,10 @@ from onestore.kernel.errors import FieldError, NotFound, PermissionDenied, Valid
 from onestore.pricing.basket import parse_basket
 from onestore.pricing.overrides import (
     ReasonCode,
-    approval,
     parse_override,
-    prepare_override,
+    prepare_request,
     record_override,
+    stored_request,
 )
 from onestore.pricing.schemas import CheckProblem, check_problems, codes_in
 from onestore.pricing.service import price_basket
@@ -113,8 +114,7 @@ def sale(
                     lines, scanned = more, ""
     if remove or (scan and not scan_problem):
         lines = form.without(lines, remove) if remove else lines
-        address = f"/pos/{till[0].code}?{form.query(lines, coupons=coupon_text)}"
-        return RedirectResponse(address.rstrip("?"), status_code=303)
+        return form.redirect(_path(till), lines, coupon_text)
     return _screen(request, principal, till, lines, coupon_text, scanned, scan_problem)
 
 
@@ -157,7 +157,7 @@ def override(
     coupon_text = coupons.strip()[:MAX_QUERY]
     with db.uow(readonly=True) as uow:
         till = _till(uow, principal, channel)
-    number = int(line) if line.isascii() and line.isdigit() else 0
+    number = int(line) if line.isascii() and line.isdigit() and len(line) <= 4 else 0
     if not 0 < number <= len(lines):
         raise ValidationFailed.on("line", "no such line in this basket")
     document: dict[str, Any] = {
@@ -171,16 +171,7 @@ def override(
         document["approver"] = {"username": approver.strip(), "password": approver_password}
     try:
         fields = parse_override(document)
-        prepared = prepare_override(
-            db,
-            requester=principal,
-            channel=fields.channel,
-            store=fields.store,
-            sku=fields.sku,
-            amount=fields.price,
-            reason=fields.reason,
-            approve=approval(db, fields.approver),
-        )
+        prepared = prepare_request(db, principal, fields)
     except (ValidationFailed, PermissionDenied) as exc:
         problem = exc.errors[0].reason if exc.errors else exc.detail
         return _screen(
@@ -194,21 +185,22 @@ def override(
             override_problem=(number, problem),
             status=exc.status,
         )
-    payload = {k: v for k, v in document.items() if k != "approver"}
-    payload["approver"] = fields.approver[0] if fields.approver else None  # never the password
     answer = run_idempotent(
         request,
         db,
         principal,
-        payload,
+        stored_request(document, fields),
         lambda uow: (201, record_override(uow, prepared).as_json()),
         one_transaction=True,
         key=form_key.strip()[:255] or None,
     )
     recorded = json.loads(bytes(answer.body))
     lines = form.with_override(lines, number, recorded["id"])
-    address = f"/pos/{till[0].code}?{form.query(lines, coupons=coupon_text)}"
-    return RedirectResponse(address, status_code=303)
+    return form.redirect(_path(till), lines, coupon_text)
+
+
+def _path(till: Till) -> str:
+    return f"/pos/{quote(till[0].code, safe='')}"
 
 
 def _check_form(request: Request, token: str) -> None:

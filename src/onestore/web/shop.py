@@ -12,8 +12,10 @@ have a cart. The cart lives in the address (``basket_form``); checkout comes wit
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from onestore.api.security import get_db, public
 from onestore.api.strict_json import StrictJSONRoute
@@ -79,8 +81,7 @@ def cart(
         if remove:
             lines = form.without(lines, remove)
     if (item or remove) and not full:
-        address = f"/shop/{shop.code}/cart?{form.query(lines, coupons=coupon_text)}"
-        return RedirectResponse(address.rstrip("?"), status_code=303)
+        return form.redirect(f"/shop/{quote(shop.code, safe='')}/cart", lines, coupon_text)
     db = get_db(request)
     priced = None
     problems: list[CheckProblem] = []
