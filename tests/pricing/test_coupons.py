@@ -185,3 +185,40 @@ def test_one_customer_racing_their_own_limit_gets_one_use(wide: Database, path: 
         assert outcome["ok"] == 1, outcome
 
     _expect(path, check)
+
+
+def test_coupons_read_with_the_basket_are_judged_as_when_read_alone(shop: Database) -> None:
+    """The service reads a basket's coupons in the same statement as its SKUs (a JSON column,
+    ``coupons.coupons_column``); every state of a coupon must come out of it as from its row."""
+    load_discounts(
+        shop,
+        WELCOME,
+        coupons=[
+            {"code": "OK", "discount": "WELCOME", "max_uses": 5, "max_uses_per_customer": 2},
+            {"code": "LATER", "discount": "WELCOME", "valid_from": "2026-12-01"},
+            {"code": "GONE", "discount": "WELCOME", "valid_to": "2026-11-25"},
+            {"code": "OFF", "discount": "WELCOME", "active": False},
+            {"code": "ONCE", "discount": "WELCOME", "max_uses": 1},
+        ],
+    )
+    redeem(shop, "ORDER-1", code="ONCE")
+    lines = [{"sku": "TEE-S", "quantity": 1}]
+    at = "2026-11-26T12:00:00"
+    for code in ("OK", "LATER", "GONE", "OFF", "ONCE", "NOSUCH"):
+        try:
+            with shop.uow(readonly=True) as uow:
+                alone: object = coupons.check(uow, [code], customer=None, day=DAY)
+        except ValidationFailed as exc:
+            alone = [e.reason for e in exc.errors]
+        basket = parse_basket({"channel": "WEB", "lines": lines, "coupons": [code], "at": at})
+        try:
+            priced: object = price_basket(shop, basket).lines[0].discounts[0].code
+        except ValidationFailed as exc:
+            priced = [e.reason for e in exc.errors]
+        assert (alone, priced) in (({code: "WELCOME"}, "WELCOME"), (priced, priced)), code
+    with shop.uow(readonly=True) as uow:
+        column = coupons.coupons_column(uow.conn.dialect.name)
+        value = uow.conn.execute(select(column), {"coupon_codes": ["OK", "LATER"]}).scalar()
+    read = {c.code: c for c in coupons.from_column(value)}
+    assert read["OK"] == coupons.Coupon("OK", "WELCOME", 5, 2, 0, None, None, True)
+    assert read["LATER"].valid_from == date(2026, 12, 1)

@@ -10,12 +10,15 @@ Two checkouts racing for the last use: exactly one gets it, the other a 409 nami
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Label, String, and_, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 
 from onestore.db.uow import UnitOfWork
 from onestore.kernel.errors import Conflict, FieldError, ValidationFailed
@@ -62,6 +65,53 @@ def _customer_uses(uow: UnitOfWork, codes: list[str], customer: str) -> dict[str
     return {code: int(n) for code, n in rows}
 
 
+_FIELDS = (
+    t.coupons.c.code,
+    t.coupons.c.discount_code,
+    t.coupons.c.max_uses,
+    t.coupons.c.max_uses_per_customer,
+    t.coupons.c.uses,
+    t.coupons.c.valid_from,
+    t.coupons.c.valid_to,
+    t.coupons.c.is_active,
+)
+
+
+@cache
+def coupons_column(dialect: str) -> Label[Any]:
+    """The coupons named by the ``coupon_codes`` parameter (upper case) as one JSON array, a
+    column to read in the same statement as something else (the service: with the basket's
+    SKUs and the pricing version, one round trip). :func:`from_column` reads it."""
+    c = t.coupons.c
+    if dialect == "postgresql":
+        rows = select(func.json_agg(func.json_build_array(*_FIELDS))).where(
+            c.code == any_(bindparam("coupon_codes", type_=postgresql.ARRAY(String)))
+        )
+    else:
+        rows = select(func.json_group_array(func.json_array(*_FIELDS))).where(
+            c.code.in_(bindparam("coupon_codes", expanding=True))
+        )
+    return rows.scalar_subquery().label("coupons")
+
+
+def from_column(value: Any) -> list[Coupon]:
+    """The coupons in a :func:`coupons_column` value (a JSON text, or already decoded)."""
+    items = json.loads(value) if isinstance(value, str) else value or []
+    return [
+        Coupon(
+            code,
+            discount,
+            max_uses,
+            per_customer,
+            int(uses),
+            date.fromisoformat(start) if start else None,
+            date.fromisoformat(end) if end else None,
+            bool(active),
+        )
+        for code, discount, max_uses, per_customer, uses, start, end, active in items
+    ]
+
+
 def check(
     uow: UnitOfWork,
     codes: Sequence[str],
@@ -69,15 +119,17 @@ def check(
     customer: str | None,
     day: date,
     field: str = "coupons",
+    known: list[Coupon] | None = None,
 ) -> dict[str, str]:
-    """Coupon code -> the discount it unlocks; any unusable code is a 422 naming it."""
+    """Coupon code -> the discount it unlocks; any unusable code is a 422 naming it.
+    ``known``: the coupons of ``codes`` the caller has read already (``coupons_column``)."""
     if not codes:
         return {}
     wanted = [c.upper() for c in codes]
-    found = {
-        row.code: _row(row)
-        for row in uow.conn.execute(select(t.coupons).where(t.coupons.c.code.in_(wanted)))
-    }
+    if known is None:
+        query = select(t.coupons).where(t.coupons.c.code.in_(wanted))
+        known = [_row(row) for row in uow.conn.execute(query)]
+    found = {coupon.code: coupon for coupon in known}
     mine = _customer_uses(uow, wanted, customer) if customer else {}
     unlocked: dict[str, str] = {}
     errors: list[FieldError] = []

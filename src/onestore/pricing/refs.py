@@ -138,21 +138,26 @@ def sku_facts(
 
 
 def sku_facts_with(
-    uow: UnitOfWork, skus: list[str], column: Label[Any], recent: Recent | None = None
-) -> tuple[dict[str, SkuFacts], Any]:
-    """:func:`sku_facts`, and the value of ``column`` (a scalar subquery) read in the same
-    statement — one round trip instead of two (the service reads the pricing version so).
-    The value is ``None`` when no SKU is known."""
-    query = _with_column(uow.conn.dialect.name, column)
-    rows = uow.conn.execute(query, {"skus": sorted(set(skus))}).all()
-    return _facts(uow, rows, recent), rows[0][-1] if rows else None
+    uow: UnitOfWork,
+    skus: list[str],
+    columns: tuple[Label[Any], ...],
+    params: dict[str, Any] | None = None,
+    recent: Recent | None = None,
+) -> tuple[dict[str, SkuFacts], tuple[Any, ...] | None]:
+    """:func:`sku_facts`, and the values of ``columns`` (scalar subqueries, their parameters in
+    ``params``) read in the same statement — one round trip instead of several (the service
+    reads the pricing version and the basket's coupons so). ``None`` when no SKU is known."""
+    query = _with_columns(uow.conn.dialect.name, columns)
+    rows = uow.conn.execute(query, {"skus": sorted(set(skus)), **(params or {})}).all()
+    extra = tuple(rows[0][-len(columns) :]) if rows else None
+    return _facts(uow, rows, recent), extra
 
 
 @cache
-def _with_column(dialect: str, column: Label[Any]) -> Select[Any]:
-    """The SKU query with ``column`` added, built once (building a statement costs more than
+def _with_columns(dialect: str, columns: tuple[Label[Any], ...]) -> Select[Any]:
+    """The SKU query with ``columns`` added, built once (building a statement costs more than
     running it from SQLAlchemy's compiled cache)."""
-    return _SKU_QUERIES[dialect].add_columns(column)
+    return _SKU_QUERIES[dialect].add_columns(*columns)
 
 
 def _facts(uow: UnitOfWork, rows: Sequence[Any], recent: Recent | None) -> dict[str, SkuFacts]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Label, select
 
 from onestore.db.database import Database
 from onestore.db.uow import UnitOfWork
@@ -52,9 +53,16 @@ def price_basket(db: Database, basket: BasketIn) -> PricedBasket:
     with db.uow(readonly=True) as uow:
         cache = cache_for(db)
         skus = [line.sku for line in basket.lines]
-        facts, version = refs.sku_facts_with(uow, skus, VERSION_COLUMN, cache.recent)
-        book = cache.get(uow, None if version is None else int(version))
-        ctx, lines = resolve(uow, book, basket, cache.recent, facts=facts)
+        columns: tuple[Label[Any], ...] = (VERSION_COLUMN,)
+        params: dict[str, Any] = {}
+        if basket.coupons:  # and the coupons, in the same statement
+            columns += (coupons.coupons_column(uow.conn.dialect.name),)
+            params["coupon_codes"] = sorted({c.upper() for c in basket.coupons})
+        facts, extra = refs.sku_facts_with(uow, skus, columns, params, cache.recent)
+        version = None if extra is None or extra[0] is None else int(extra[0])
+        book = cache.get(uow, version)
+        known = coupons.from_column(extra[1]) if extra is not None and basket.coupons else None
+        ctx, lines = resolve(uow, book, basket, cache.recent, facts=facts, coupons_read=known)
     return price(book, lines, ctx)
 
 
@@ -65,12 +73,13 @@ def resolve(
     recent: refs.Recent | None = None,
     *,
     facts: dict[str, refs.SkuFacts] | None = None,
+    coupons_read: list[coupons.Coupon] | None = None,
 ) -> tuple[PricingContext, list[PricingLine]]:
     """The engine's inputs for ``basket``: its context and its lines with their start prices.
 
     ``recent`` remembers channel facts and the category tree for a few seconds (the service
-    passes its worker's; without it every basket reads them); ``facts`` are the basket's SKU
-    facts when the caller has read them already."""
+    passes its worker's; without it every basket reads them); ``facts`` and ``coupons_read``
+    are the basket's SKU facts and coupons when the caller has read them already."""
     channel = refs.channel_or_raise(uow, basket.channel, recent=recent)
     if recent is None:
         settings = channel_pricing(uow, channel.code)
@@ -83,7 +92,9 @@ def resolve(
     if basket.ship_to is not None:
         where = refs.jurisdiction(*basket.ship_to)
     at = _local(basket.at or uow.now(), zone)
-    unlocked = coupons.check(uow, basket.coupons, customer=basket.customer, day=at.date())
+    unlocked = coupons.check(
+        uow, basket.coupons, customer=basket.customer, day=at.date(), known=coupons_read
+    )
     ctx = PricingContext(
         channel=channel.code,
         currency=channel.currency,
