@@ -30,7 +30,7 @@ from onestore.pricing.model import (
 class About:
     """The discounts whose item rules match one kind of line, and which of their groups it
     falls in — worked out once per SKU for the life of the book, and shared by every SKU with
-    the same answer (so a sale can remember per-answer work, such as the explanation, by it).
+    the same answer (so a sale works out once per answer which of them are in scope).
 
     ``groups[code]`` holds the indexes into ``Discount.filters`` that match: ``(0,)`` for a
     discount with one item rule; for a set offer, the groups the line can fill."""
@@ -114,10 +114,6 @@ class PriceBook:
     def prices(self) -> list[PriceEntry]:
         """Every price entry in the book."""
         return [entry for entries in self._prices.values() for entry in entries]
-
-    def discounts_about(self, line: PricingLine) -> list[Discount]:
-        """Every discount whose item rules match ``line`` (scope not yet checked), by code."""
-        return list(self.about(line).discounts)
 
     def about(self, line: PricingLine) -> About:
         """What :class:`About` says of ``line``: remembered per (SKU, product, categories),

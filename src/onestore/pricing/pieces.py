@@ -62,8 +62,3 @@ class Piece:
             compounded_only=True,
             exclusive=self.exclusive or exclusive,
         )
-
-    def open_to(self, discount: Discount) -> bool:
-        if self.closed:
-            return False
-        return not self.compounded_only or discount.concurrency is Concurrency.COMPOUNDED

@@ -67,10 +67,6 @@ class Sale:
         """Whether line ``k`` matches ``d.filters[group]`` (the book worked it out)."""
         return group in self.about[k].groups.get(d.code, ())
 
-    def is_about(self, d: Discount, k: int) -> bool:
-        """Whether ``d``'s item rules match line ``k`` at all."""
-        return d.code in self.about[k].groups
-
     def lines_about(self, d: Discount) -> list[int]:
         """The lines ``d``'s item rules match."""
         if self._lines is None:
