@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar, cast
 
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from onestore.catalog.tables import categories, channels, locations, products, units, variants
 from onestore.db.uow import UnitOfWork
 from onestore.kernel.errors import ValidationFailed
-from onestore.kernel.money import Money, minor_units
+from onestore.kernel.money import Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +46,6 @@ class ChannelFacts:
 
 T = TypeVar("T")
 _NONE: frozenset[str] = frozenset()
-
-
-@cache
-def _quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-minor_units(currency))
 
 
 _SKU_COLUMNS = (
@@ -132,9 +127,7 @@ def sku_facts(
     uow: UnitOfWork, skus: list[str], recent: Recent | None = None
 ) -> dict[str, SkuFacts]:
     """Facts for every known SKU in ``skus`` (unknown ones are simply absent)."""
-    query = _SKU_QUERIES[uow.conn.dialect.name]
-    rows = uow.conn.execute(query, {"skus": sorted(set(skus))}).all()
-    return _facts(uow, rows, recent)
+    return sku_facts_with(uow, skus, (), None, recent)[0]
 
 
 def sku_facts_with(
@@ -149,7 +142,7 @@ def sku_facts_with(
     reads the pricing version and the basket's coupons so). ``None`` when no SKU is known."""
     query = _with_columns(uow.conn.dialect.name, columns)
     rows = uow.conn.execute(query, {"skus": sorted(set(skus)), **(params or {})}).all()
-    extra = tuple(rows[0][-len(columns) :]) if rows else None
+    extra = tuple(rows[0][len(rows[0]) - len(columns) :]) if rows else None
     return _facts(uow, rows, recent), extra
 
 
@@ -173,10 +166,7 @@ def _facts(uow: UnitOfWork, rows: Sequence[Any], recent: Recent | None) -> dict[
             sku=r.sku,
             product=r.product,
             categories=tree.get(r.category_id, _NONE),
-            list_price=Money(
-                Decimal(r.list_price).quantize(_quantum(r.currency), rounding=ROUND_HALF_UP),
-                r.currency,
-            ),
+            list_price=Money(Decimal(r.list_price), r.currency).rounded(),
             unit_decimals=int(r.decimals),
             status=r.status,
         )

@@ -56,10 +56,8 @@ class Sale:
         live = self._live.get(id(about))
         if live is None:
             live = self._live[id(about)] = {}
-            known = self.refusals
             for d in about.line_discounts:
-                reason = known[d.code] if d.code in known else self.refusal(d)
-                if reason is None:
+                if self.refusal(d) is None:
                     live.setdefault(d.priority, []).append(d)
         self.at_priority.append(live)
 

@@ -90,9 +90,7 @@ class Level:
         self._sets: dict[tuple[str, tuple[tuple[Any, ...], ...]], Application] = {}
         self._next: dict[tuple[str, tuple[Decimal, ...]], list[Application]] = {}
         self._members: dict[str, list[int]] = {}
-        self._tiers: dict[
-            tuple[str, int, Decimal, QuantityTier], tuple[Offs, Decimal, Decimal]
-        ] = {}
+        self._tiers: dict[tuple[str, int, Decimal, QuantityTier], TierPart] = {}
         self._unit: list[Decimal | None] = []
         for p in pieces:  # a piece whose units all cost the same to the cent splits exactly
             unit = p.amount / p.quantity if p.quantity else None

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
 
 from onestore.kernel.errors import ValidationFailed
@@ -151,16 +151,10 @@ def compute_taxes(
         line_rates.append(known[group])
 
     zero = Money.zero(currency)
-    quantum = zero.amount  # 0, 0.00 or 0.000: quantizing to it rounds to the minor unit
     result = [  # LINE rounding, and the fallback of DOCUMENT
         zero
         if rate is None
-        else Money(
-            _exact_tax(net.amount, rate, prices_include_tax).quantize(
-                quantum, rounding=ROUND_HALF_UP
-            ),
-            currency,
-        )
+        else Money(_exact_tax(net.amount, rate, prices_include_tax), currency).rounded()
         for net, rate in zip(nets, line_rates, strict=True)
     ]
     if rounding is TaxRounding.DOCUMENT:

@@ -18,20 +18,6 @@ ZERO = Decimal(0)
 Picks = dict[int, Decimal]  # piece -> units taken
 
 
-@cache
-def compositions(total: int, parts: int) -> tuple[tuple[int, ...], ...]:
-    """Every way to write ``total`` as an ordered sum of ``parts`` non-negative integers."""
-    if parts == 0:
-        return ((),) if total == 0 else ()
-    if parts == 1:
-        return ((total,),)
-    return tuple(
-        (first, *rest)
-        for first in range(total + 1)
-        for rest in compositions(total - first, parts - 1)
-    )
-
-
 def choice_count(
     groups: Sequence[MixMatchGroup], eligible: Sequence[Sequence[int]], open_: Collection[int]
 ) -> int:
@@ -65,7 +51,7 @@ def every_pick(
                 counts[i] = counts.get(i, 0) + 1
             if all(n <= rems[i] for i, n in counts.items()):
                 fills.append(counts)
-        fills.reverse()  # compositions order: the first piece's count rising
+        fills.reverse()  # the first piece's count rising, as the search has always tied
         per_group.append(fills)
     out: list[tuple[tuple[int, Decimal], ...]] = []
     seen: set[tuple[tuple[int, Decimal], ...]] = set()

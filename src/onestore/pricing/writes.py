@@ -234,26 +234,20 @@ def _refuse_overlaps(uow: UnitOfWork, imported: Sequence[TaxRate]) -> None:
     must not overlap (``tax.overlapping``); the error names the file's rate that clashes."""
     r = t.tax_rates
     pairs = {(rate.tax_group, rate.jurisdiction) for rate in imported}
-    for group, where in sorted(pairs):
-        stored = [
-            tax_rate_of(row)
-            for row in uow.conn.execute(
-                select(r).where(r.c.tax_group == group, r.c.jurisdiction == where)
-            )
-        ]
-        clash = overlapping(stored)
-        if clash is None:
-            continue
-        later, earlier = clash
-        mine = [
-            i
-            for i, rate in enumerate(imported)
-            if (rate.tax_group, rate.jurisdiction, rate.valid_from)
-            in {(c.tax_group, c.jurisdiction, c.valid_from) for c in clash}
-        ]
-        field = f"rates[{mine[-1]}]" if mine else "rates"
-        reason = f"overlaps a stored rate: {overlap_reason(later, earlier)}"
-        raise ValidationFailed(f"{field}: {reason}", errors=[FieldError(field, reason)])
+    rows = uow.conn.execute(select(r).where(r.c.tax_group.in_(sorted({g for g, _ in pairs}))))
+    stored = [tax_rate_of(row) for row in rows]
+    clash = overlapping([rate for rate in stored if (rate.tax_group, rate.jurisdiction) in pairs])
+    if clash is None:
+        return
+    keys = {(c.tax_group, c.jurisdiction, c.valid_from) for c in clash}
+    mine = [
+        i
+        for i, rate in enumerate(imported)
+        if (rate.tax_group, rate.jurisdiction, rate.valid_from) in keys
+    ]
+    field = f"rates[{mine[-1]}]" if mine else "rates"
+    reason = f"overlaps a stored rate: {overlap_reason(*clash)}"
+    raise ValidationFailed(f"{field}: {reason}", errors=[FieldError(field, reason)])
 
 
 def set_discount_active(uow: UnitOfWork, code: str, active: bool) -> Change:

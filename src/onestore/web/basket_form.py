@@ -10,13 +10,20 @@ basket document the pricing service parses, so both pages name problems by line 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.responses import RedirectResponse
+
+from onestore.db.database import Database
+from onestore.kernel.errors import FieldError, ValidationFailed
+from onestore.pricing.basket import parse_basket
+from onestore.pricing.model import PricedBasket
+from onestore.pricing.schemas import CheckProblem, check_problems
+from onestore.pricing.service import price_basket
 
 MAX_LINES = 200
 """A page basket holds at most this many lines (a big grocery receipt, a shopper's cart)."""
@@ -112,6 +119,24 @@ def redirect(path: str, lines: list[FormLine], coupons: str) -> RedirectResponse
     page does not make it again."""
     found = query(lines, coupons=coupons)
     return RedirectResponse(f"{path}?{found}" if found else path, status_code=303)
+
+
+def price(
+    db: Database,
+    doc: dict[str, Any],
+    count: int,
+    reword: Callable[[FieldError], FieldError] = lambda error: error,
+) -> tuple[PricedBasket | None, list[CheckProblem]]:
+    """Price a :func:`basket_document` of ``count`` lines through the pricing service: the
+    priced basket, or its refusals named by box and line (each passed through ``reword``).
+    An empty basket is neither: there is nothing to price."""
+    if not count:
+        return None, []
+    try:
+        return price_basket(db, parse_basket(doc)), []
+    except ValidationFailed as exc:
+        errors = [reword(e) for e in exc.errors or [FieldError("", exc.detail)]]
+        return None, check_problems(errors, list(range(1, count + 1)))
 
 
 def basket_document(

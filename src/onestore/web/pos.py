@@ -28,8 +28,7 @@ from onestore.catalog import queries as catalog
 from onestore.catalog import reference
 from onestore.catalog.views import ChannelView, LocationView
 from onestore.db.uow import UnitOfWork
-from onestore.kernel.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
-from onestore.pricing.basket import parse_basket
+from onestore.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from onestore.pricing.overrides import (
     ReasonCode,
     parse_override,
@@ -37,8 +36,7 @@ from onestore.pricing.overrides import (
     record_override,
     stored_request,
 )
-from onestore.pricing.schemas import CheckProblem, check_problems, codes_in
-from onestore.pricing.service import price_basket
+from onestore.pricing.schemas import codes_in
 from onestore.pricing.views import discount_names
 from onestore.web import basket_form as form
 from onestore.web.backoffice import MAX_QUERY
@@ -224,15 +222,8 @@ def _screen(
 ) -> Response:
     channel, store = till
     db = get_db(request)
-    priced = None
-    problems: list[CheckProblem] = []
-    if lines:
-        doc = form.basket_document(channel.code, lines, store=store.code, coupons=codes_in(coupons))
-        try:
-            priced = price_basket(db, parse_basket(doc))
-        except ValidationFailed as exc:
-            rows = list(range(1, len(lines) + 1))
-            problems = check_problems(exc.errors or [FieldError("", exc.detail)], rows)
+    doc = form.basket_document(channel.code, lines, store=store.code, coupons=codes_in(coupons))
+    priced, problems = form.price(db, doc, len(lines))
     considered = {c.code for p in priced.lines for c in p.considered} if priced else set()
     with db.uow(readonly=True) as uow:
         labels = catalog.sku_labels(uow, [line.sku for line in lines])
@@ -255,14 +246,8 @@ def _screen(
             "address": lambda **more: form.query(lines, coupons=coupons, **more),
             "reasons": [r.value for r in ReasonCode],
             "override_problem": override_problem,
-            "csrf_token": _session_token(request),
             "form_key": secrets.token_urlsafe(16),
             "may_override": permitted(principal, Permission.PRICE_OVERRIDE, store.id),
         },
         status_code=status or (422 if problems else 200),
     )
-
-
-def _session_token(request: Request) -> str:
-    session = getattr(request.state, "page_session", None)
-    return session.csrf_token if session is not None else ""

@@ -93,7 +93,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "request_path": request.url.path,
         "section": "",
         "user": principal,
-        "logout_csrf": session.csrf_token if session is not None else None,
+        "session_csrf": session.csrf_token if session is not None else None,  # forms carry it
     }
 
 

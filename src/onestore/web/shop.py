@@ -22,11 +22,9 @@ from onestore.api.strict_json import StrictJSONRoute
 from onestore.catalog import queries as catalog
 from onestore.catalog import reference
 from onestore.catalog.views import ChannelView
-from onestore.kernel.errors import FieldError, NotFound, ValidationFailed
-from onestore.pricing.basket import parse_basket
+from onestore.kernel.errors import FieldError, NotFound
 from onestore.pricing.model import Why
-from onestore.pricing.schemas import CheckProblem, check_problems, codes_in
-from onestore.pricing.service import SHOPPER_HIDDEN, price_basket
+from onestore.pricing.schemas import codes_in
 from onestore.pricing.views import discount_names
 from onestore.web import basket_form as form
 from onestore.web.backoffice import MAX_QUERY
@@ -83,21 +81,13 @@ def cart(
     if (item or remove) and not full:
         return form.redirect(f"/shop/{quote(shop.code, safe='')}/cart", lines, coupon_text)
     db = get_db(request)
-    priced = None
-    problems: list[CheckProblem] = []
-    if lines:
-        doc = form.basket_document(shop.code, lines, coupons=codes_in(coupon_text))
-        try:
-            priced = price_basket(db, parse_basket(doc))
-        except ValidationFailed as exc:
-            rows = list(range(1, len(lines) + 1))
-            errors = [_shopper_error(e) for e in exc.errors or [FieldError("", exc.detail)]]
-            problems = check_problems(errors, rows)
+    doc = form.basket_document(shop.code, lines, coupons=codes_in(coupon_text))
+    priced, problems = form.price(db, doc, len(lines), _shopper_error)
     within_reach: dict[str, str] = {}  # code -> the engine's words, once per basket
     if priced is not None:
         for p in priced.lines:
             for c in p.considered:
-                if c.why is Why.SHORT and c.why not in SHOPPER_HIDDEN:
+                if c.why is Why.SHORT:  # never one of SHOPPER_HIDDEN
                     within_reach.setdefault(c.code, c.reason)
     with db.uow(readonly=True) as uow:
         labels = catalog.sku_labels(uow, [line.sku for line in lines])
